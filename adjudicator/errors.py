@@ -1,0 +1,59 @@
+"""The exceptions the decision core raises.
+
+Every error the core raises derives from :class:`AdjudicatorError`, so a caller
+can catch the whole family in one place::
+
+    AdjudicatorError
+    ├── InvalidCase        the case document breaks the contract (one message per field path)
+    ├── UnknownRuleset     no loaded ruleset version has that name
+    ├── RulesetError       a ruleset folder is malformed (bad rule, unknown field, missing id)
+    └── EngineError        the rules engine failed while deciding (a fault, not a client error)
+
+"Not eligible" and "denied" are decisions, not errors. Exceptions from
+durable-rules are wrapped into :class:`EngineError` at the adapter boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class AdjudicatorError(Exception):
+    """Root of every error raised by the decision core."""
+
+
+class InvalidCase(AdjudicatorError):
+    """The case document is not valid under the contract; it was not decided.
+
+    ``errors`` maps a dotted field path (``order.lines.0.quantity``) to the
+    messages for that field.
+    """
+
+    def __init__(self, errors: Mapping[str, Sequence[str]]) -> None:
+        self.errors: dict[str, list[str]] = {path: list(msgs) for path, msgs in errors.items()}
+        super().__init__(f"invalid case document: {len(self.errors)} field(s) with errors")
+
+
+class UnknownRuleset(AdjudicatorError):
+    """No loaded ruleset has the requested version."""
+
+    def __init__(self, version: str, known: Sequence[str]) -> None:
+        self.version = version
+        self.known = list(known)
+        super().__init__(f"unknown ruleset version {version!r}; known: {', '.join(known) or 'none'}")
+
+
+class RulesetError(AdjudicatorError):
+    """A ruleset folder could not be loaded: the data breaks the ruleset format."""
+
+
+class EngineError(AdjudicatorError):
+    """The rules engine failed while deciding a case.
+
+    ``recycle`` is true when the engine reported a condition (``MemoryError``)
+    after which the process should be replaced.
+    """
+
+    def __init__(self, message: str, *, recycle: bool = False) -> None:
+        self.recycle = recycle
+        super().__init__(message)
