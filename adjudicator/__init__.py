@@ -1,0 +1,35 @@
+"""Trade Assurance claim adjudication: the pure decision core.
+
+``decide(case)`` validates a case document, normalises it into facts, lets
+the durable-rules ruleset decide, and returns a :class:`Decision`. Nothing
+here touches a clock, a database, the network or Flask: the service around it
+loads, calls, stores and audits (see ``adjudicator/README.md``).
+"""
+
+from adjudicator.decide import Adjudicator, decide, load_catalog, load_ruleset
+from adjudicator.canonical import case_digest
+from adjudicator.decision import Decision
+from adjudicator.errors import (
+    AdjudicatorError,
+    EngineError,
+    InvalidCase,
+    RulesetError,
+    UnknownRuleset,
+)
+from adjudicator.rules.model import Catalog, Ruleset
+
+__all__ = [
+    "Adjudicator",
+    "AdjudicatorError",
+    "Catalog",
+    "Decision",
+    "EngineError",
+    "InvalidCase",
+    "Ruleset",
+    "RulesetError",
+    "UnknownRuleset",
+    "case_digest",
+    "decide",
+    "load_catalog",
+    "load_ruleset",
+]

@@ -1,0 +1,52 @@
+"""What one decision accumulates while its rules fire.
+
+The engine's session state holds only the few figures later rules test; the
+findings a decision reports (reasons, trace, conditions, affected goods,
+deadlines) are gathered here, on the Python side, one context per decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from adjudicator.decision import Reason, TraceStep
+from adjudicator.facts import Normalised
+from adjudicator.rules.model import Ruleset
+
+
+@dataclass(slots=True)
+class Context:
+    """The findings of one decision in progress."""
+
+    normalised: Normalised
+    ruleset: Ruleset
+    display: dict[str, str]
+    reasons: list[Reason] = field(default_factory=list)
+    trace: list[TraceStep] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    affected: dict[str, int] | None = None
+    shortfall: dict[str, int] = field(default_factory=dict)
+    binding: str = "loss"
+    fee: int = 0
+    deadlines: dict[str, str] = field(default_factory=dict)
+    refund_due: str | None = None
+    failure: BaseException | None = None
+
+    @classmethod
+    def start(cls, normalised: Normalised, ruleset: Ruleset) -> Context:
+        """A fresh context, with the derived-date steps and reasons of normalisation."""
+        ctx = cls(normalised=normalised, ruleset=ruleset, display=dict(normalised.display))
+        for rule_id, facts in normalised.derived:
+            ctx.step(rule_id, facts)
+        ctx.reasons.extend(normalised.reasons)
+        return ctx
+
+    def step(self, rule_id: str, facts: dict[str, Any]) -> None:
+        """Append one trace step."""
+        self.trace.append(TraceStep(rule=rule_id, step=len(self.trace) + 1, facts=facts))
+
+    def reason(self, code: str, rule_id: str, template: str | None, **values: str) -> None:
+        """Record a reason with its readable message."""
+        text = (template or code).format_map({**self.display, **values})
+        self.reasons.append(Reason(code=code, rule=rule_id, message=text))

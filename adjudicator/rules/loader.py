@@ -1,0 +1,188 @@
+"""Read a ruleset folder into a checked :class:`Ruleset`.
+
+Layout of ``rules/<name>/``: ``ruleset.toml`` names the ruleset and its active
+version; each version folder (``2024.1/``) holds ``rules.toml`` (stages and
+rules), ``parameters.toml`` and ``aql.toml`` (the ISO 2859-1 table). The
+digest of a version is the sha256 over those files (path and bytes), so any
+change to the data is a new digest on every decision it makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from adjudicator.actions import VOCABULARY
+from adjudicator.errors import RulesetError
+from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
+from adjudicator.rules.compiler import PatternCompiler
+from adjudicator.rules.model import Catalog, RuleSpec, Ruleset
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+_VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml")
+
+
+def load_catalog(root: Path | None = None, name: str = "trade_assurance") -> Catalog:
+    """Load every version of ruleset ``name`` under ``root`` (default: the repo's ``rules/``)."""
+    folder = (root or DEFAULT_RULES_DIR) / name
+    meta = _read_toml(folder / "ruleset.toml")
+    active = str(meta.get("active", ""))
+    versions = {
+        child.name: load_version(child, name)
+        for child in sorted(folder.iterdir())
+        if child.is_dir() and (child / "rules.toml").exists()
+    }
+    if active not in versions:
+        raise RulesetError(f"{folder}/ruleset.toml: active version {active!r} is not a folder")
+    return Catalog(name=name, active_version=active, by_version=versions)
+
+
+def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
+    """Load one version folder."""
+    digest = hashlib.sha256()
+    data: dict[str, dict[str, Any]] = {}
+    for file_name in _VERSION_FILES:
+        path = folder / file_name
+        raw = path.read_bytes() if path.exists() else b""
+        if not raw:
+            raise RulesetError(f"{path}: missing or empty")
+        digest.update(file_name.encode() + b"\0" + raw + b"\0")
+        data[file_name] = _parse_toml(path, raw)
+    return build_ruleset(
+        name=name,
+        version=folder.name,
+        digest="sha256:" + digest.hexdigest(),
+        rules_doc=data["rules.toml"],
+        parameters=data["parameters.toml"],
+        aql_doc=data["aql.toml"],
+        files=_VERSION_FILES,
+    )
+
+
+def build_ruleset(
+    *,
+    name: str,
+    version: str,
+    digest: str,
+    rules_doc: Mapping[str, Any],
+    parameters: Mapping[str, Any],
+    aql_doc: Mapping[str, Any],
+    files: tuple[str, ...] = (),
+) -> Ruleset:
+    """Check and compile ruleset data given as dicts (tests build rulesets this way)."""
+    stages = list(rules_doc.get("stages", []))
+    if not stages:
+        raise RulesetError(f"{name}@{version}: rules.toml has no stages")
+    raw_rules = rules_doc.get("rules", [])
+    specs: list[RuleSpec] = []
+    initial_state: dict[str, Any] = {k: v for k, (_, v) in STATE_FIELDS.items()}
+    for index, raw in enumerate(raw_rules):
+        spec = _compile_rule(index, raw, stages, parameters)
+        if spec.guard:
+            initial_state[spec.guard] = 0
+        specs.append(spec)
+    ids = [s.id for s in specs]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RulesetError(f"{name}@{version}: duplicate rule ids {duplicates}")
+    return Ruleset(
+        name=name,
+        version=version,
+        digest=digest,
+        rules=tuple(specs),
+        parameters=dict(parameters),
+        aql_table=_aql_table(aql_doc),
+        initial_state=initial_state,
+        files=files,
+    )
+
+
+def _compile_rule(
+    index: int, raw: Mapping[str, Any], stages: list[str], parameters: Mapping[str, Any]
+) -> RuleSpec:
+    rule_id = str(raw.get("id", f"#{index}"))
+    for key in ("id", "title", "source", "stage", "when", "action"):
+        if key not in raw:
+            raise RulesetError(f"rule {rule_id}: missing {key!r}")
+    stage = raw["stage"]
+    if stage not in stages:
+        raise RulesetError(f"rule {rule_id}: unknown stage {stage!r}")
+    when: Mapping[str, str] = raw["when"]
+    fact_types = [t for t in when if t != "state"]
+    unknown = [t for t in fact_types if t not in FACT_FIELDS]
+    if unknown or len(fact_types) != 1:
+        raise RulesetError(
+            f"rule {rule_id}: 'when' needs exactly one fact of {sorted(FACT_FIELDS)} "
+            f"(and optionally 'state'), got {list(when)}"
+        )
+    joins_state = "state" in when
+    if joins_state and fact_types != ["case"]:
+        raise RulesetError(f"rule {rule_id}: only 'case' rules may join the state")
+    aliases = {t: f"{t}_{index}" for t in when}
+    fields: dict[str, Mapping[str, str]] = dict(FACT_FIELDS)
+    fields["state"] = {k: kind for k, (kind, _) in STATE_FIELDS.items()} | STATE_SEEDS
+    compiler = PatternCompiler(rule_id, fields, aliases, parameters)
+    patterns: list[dict[str, Any]] = []
+    guard = f"g{index}" if joins_state else None
+    for fact_type, expression in when.items():
+        conditions = compiler.compile(fact_type, str(expression))
+        if fact_type == "state":
+            conditions += [{guard: 0}, {"$s": 1}]
+        else:
+            conditions = [{"t": fact_type}, *conditions]
+        pattern = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        patterns.append({aliases[fact_type]: pattern})
+    action_name = raw["action"]
+    if action_name not in VOCABULARY:
+        raise RulesetError(f"rule {rule_id}: unknown action {action_name!r}")
+    args = dict(raw.get("args", {}))
+    VOCABULARY[action_name].check_args(rule_id, args, parameters)
+    message = raw.get("message")
+    if message is not None:
+        _check_message(rule_id, str(message))
+    return RuleSpec(
+        id=rule_id,
+        title=str(raw["title"]),
+        source=str(raw["source"]),
+        stage=stage,
+        action=action_name,
+        args=args,
+        message=None if message is None else str(message),
+        definition={"all": patterns, "pri": stages.index(stage) + 1},
+        reads=tuple(compiler.reads),
+        joins_state=joins_state,
+        guard=guard,
+    )
+
+
+def _check_message(rule_id: str, message: str) -> None:
+    for _, field_name, _, _ in string.Formatter().parse(message):
+        if field_name is not None and field_name not in DISPLAY_KEYS:
+            raise RulesetError(f"rule {rule_id}: message names unknown value {{{field_name}}}")
+
+
+def _aql_table(doc: Mapping[str, Any]) -> dict[str, dict[int, int]]:
+    sizes = [int(n) for n in doc.get("sample_sizes", [])]
+    table: dict[str, dict[int, int]] = {"0": dict.fromkeys(sizes, 0)}
+    for aql, row in doc.get("acceptance", {}).items():
+        if len(row) != len(sizes):
+            raise RulesetError(f"aql.toml: AQL {aql} has {len(row)} numbers for {len(sizes)} sizes")
+        table[str(aql)] = dict(zip(sizes, (int(x) for x in row), strict=True))
+    return table
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise RulesetError(f"{path}: missing")
+    return _parse_toml(path, path.read_bytes())
+
+
+def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesetError(f"{path}: {exc}") from exc

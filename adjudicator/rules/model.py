@@ -1,0 +1,102 @@
+"""The loaded form of a ruleset: immutable values the engine and the API read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adjudicator.errors import UnknownRuleset
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One named rule of the ruleset, as the data defines it.
+
+    ``definition`` is the durable-rules JSON of its condition (``all``/``pri``);
+    ``reads`` lists the ``(fact type, field)`` pairs its condition reads, which
+    become the facts shown in the decision trace; ``action`` names an entry of
+    the action vocabulary and ``args`` its arguments from the data.
+    """
+
+    id: str
+    title: str
+    source: str
+    stage: str
+    action: str
+    args: Mapping[str, Any]
+    message: str | None
+    definition: Mapping[str, Any]
+    reads: tuple[tuple[str, str], ...]
+    joins_state: bool
+    guard: str | None
+
+    def info(self) -> dict[str, str]:
+        """What the API shows of a rule."""
+        return {"id": self.id, "title": self.title, "source": self.source, "stage": self.stage}
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    """One version of a ruleset: its rules, parameters, AQL table and digest."""
+
+    name: str
+    version: str
+    digest: str
+    rules: tuple[RuleSpec, ...]
+    parameters: Mapping[str, Any]
+    aql_table: Mapping[str, Mapping[int, int]]
+    initial_state: Mapping[str, Any]
+    files: tuple[str, ...] = field(default=())
+
+    @property
+    def engine_name(self) -> str:
+        """The name the engine host registers this version under."""
+        return f"{self.name}@{self.version}"
+
+    @property
+    def aql_values(self) -> frozenset[str]:
+        """The AQL keys a case document may name."""
+        return frozenset(self.aql_table)
+
+    def rule(self, rule_id: str) -> RuleSpec:
+        """The rule with that id."""
+        for spec in self.rules:
+            if spec.id == rule_id:
+                return spec
+        raise KeyError(rule_id)
+
+    def engine_definition(self) -> dict[str, Any]:
+        """The durable-rules ruleset dict: one named rule per RuleSpec."""
+        return {
+            spec.id: {**spec.definition, "run": f"{self.engine_name}/{spec.id}"}
+            for spec in self.rules
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Every loaded version of one ruleset, and which one is active."""
+
+    name: str
+    active_version: str
+    by_version: Mapping[str, Ruleset]
+
+    @property
+    def active(self) -> Ruleset:
+        """The version decisions use unless a request names another."""
+        return self.by_version[self.active_version]
+
+    @property
+    def versions(self) -> list[str]:
+        """The loaded versions, sorted."""
+        return sorted(self.by_version)
+
+    def get(self, version: str | None) -> Ruleset:
+        """The named version (the active one for ``None``)."""
+        if version is None:
+            return self.active
+        try:
+            return self.by_version[version]
+        except KeyError:
+            raise UnknownRuleset(version, self.versions) from None
