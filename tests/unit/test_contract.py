@@ -209,8 +209,7 @@ def test_naive_timestamp_is_rejected() -> None:
 def test_money_decimals_follow_the_currency_exponent(currency: str, amount: str, ok: bool) -> None:
     doc = case()
     doc["order"]["currency"] = currency
-    for field in ("assurance_amount",):
-        doc["order"][field] = "20000"
+    doc["order"]["assurance_amount"] = "20000"
     for payment in doc["payments"]:
         payment["amount"] = "1"
     doc["payments"][0]["amount"] = amount
