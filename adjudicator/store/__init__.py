@@ -1,0 +1,69 @@
+"""Persistence and audit: the service layer the API and the CLI call.
+
+This package is the imperative shell around the pure core. It may import
+SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
+
+- :mod:`.store`      ``Store`` / ``open_store``: one database, the key secret, the clock
+- :mod:`.database`   engines, serialised write transactions, migrations
+- :mod:`.models`     the tables (SQLAlchemy 2.0 typed ORM); :mod:`.migrations` owns the schema
+- :mod:`.decisions`  create, get, list and override decisions
+- :mod:`.overrides`  what a staff override must satisfy
+- :mod:`.audit`      the hash-chained audit log: append, list, verify
+- :mod:`.keys`       API keys: create, list, revoke, authenticate
+"""
+
+from adjudicator.store.audit import Actor, AuditEntry, VerifyReport, list_audit, verify_audit
+from adjudicator.store.config import StoreConfig, utc_now
+from adjudicator.store.decisions import (
+    Decider,
+    DecisionFilter,
+    StoredDecision,
+    create_decision,
+    get_decision,
+    list_decisions,
+    override_decision,
+)
+from adjudicator.store.errors import (
+    DatabaseUnavailable,
+    IdempotencyConflict,
+    InvalidRequest,
+    NotFound,
+    StoreError,
+)
+from adjudicator.store.keys import ROLES, KeyInfo, authenticate, create_key, list_keys, revoke_key
+from adjudicator.store.overrides import Determination
+from adjudicator.store.pagination import MAX_LIMIT, Page
+from adjudicator.store.store import Store, open_store
+
+__all__ = [
+    "MAX_LIMIT",
+    "ROLES",
+    "Actor",
+    "AuditEntry",
+    "DatabaseUnavailable",
+    "Decider",
+    "DecisionFilter",
+    "Determination",
+    "IdempotencyConflict",
+    "InvalidRequest",
+    "KeyInfo",
+    "NotFound",
+    "Page",
+    "Store",
+    "StoreConfig",
+    "StoreError",
+    "StoredDecision",
+    "VerifyReport",
+    "authenticate",
+    "create_decision",
+    "create_key",
+    "get_decision",
+    "list_audit",
+    "list_decisions",
+    "list_keys",
+    "open_store",
+    "override_decision",
+    "revoke_key",
+    "utc_now",
+    "verify_audit",
+]

@@ -1,0 +1,126 @@
+"""The database connection: engines, transactions, and migrations.
+
+:class:`Database` owns one SQLAlchemy engine. :meth:`Database.read` opens a
+read-only unit of work; :meth:`Database.write` opens one that will append to
+the audit chain and so must be serialised with every other writer:
+
+- on SQLite it starts with ``BEGIN IMMEDIATE`` (the write lock is taken at the
+  start, so two writers never interleave; WAL mode lets readers go on);
+- on PostgreSQL the audit module locks the chain-head row with
+  ``SELECT ... FOR UPDATE`` as the first statement of the transaction.
+
+SQLAlchemy's connection errors are wrapped into :class:`DatabaseUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session, sessionmaker
+
+from adjudicator.store.errors import DatabaseUnavailable
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_WRITE = "adjudicator_write"
+_MIGRATION_LOCK = 0x61646A75  # pg_advisory_xact_lock key while migrating: "adju"
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let BEGIN be issued by us (``_sqlite_begin``), not by the sqlite3 module.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=30000",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get(_WRITE) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with orjson for JSON columns and SQLite set up for writers."""
+    options: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **options)
+
+
+class Database:
+    """One database: sessions for reading and for serialised writing, and migrations."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; rolled back at the end."""
+        try:
+            with self._read() as session, session.begin():
+                yield session
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable("the database is unavailable") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        try:
+            with self._write() as session, session.begin():
+                yield session
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable("the database is unavailable") from exc
+
+    def ping(self) -> None:
+        """Run a trivial query; raise :class:`DatabaseUnavailable` when it fails."""
+        with self.read() as session:
+            session.execute(select(1))
+
+    def migrate(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to ``revision`` (one process at a time)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.execution_options(**{_WRITE: True}).begin() as connection:
+                if self.dialect == "postgresql":
+                    connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable("the database is unavailable") from exc
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

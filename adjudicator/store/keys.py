@@ -1,0 +1,149 @@
+"""API keys: created once and shown once, stored only as an HMAC, revocable.
+
+A key reads ``adj_<id>_<secret>``. The 12-character id is not secret: it names
+the row and appears in the audit log. Only ``HMAC-SHA256(server secret, key)``
+is stored; a presented key is looked up by its id and its HMAC compared with
+:func:`hmac.compare_digest`. An unknown id costs the same HMAC as a known one.
+Creating and revoking a key are audit entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from adjudicator.store import audit
+from adjudicator.store.audit import Actor
+from adjudicator.store.errors import InvalidRequest, NotFound
+from adjudicator.store.models import ApiKeyRow
+from adjudicator.store.store import Store
+
+ROLES = ("system", "staff", "auditor", "admin")
+PREFIX = "adj_"
+_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_ID_LENGTH = 12
+_TOKEN = re.compile(r"adj_([a-z0-9]{12})_([A-Za-z0-9_-]{43})")
+_NAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What may be shown about a key: never its secret or its hash."""
+
+    key_id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        return {
+            "key_id": self.key_id,
+            "name": self.name,
+            "role": self.role,
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
+        }
+
+
+def _info(row: ApiKeyRow) -> KeyInfo:
+    return KeyInfo(row.id, row.name, row.role, row.created_at, row.revoked_at)
+
+
+def _hash(secret: bytes, token: str) -> str:
+    return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
+
+
+def create_key(
+    store: Store, *, role: str, name: str, actor: Actor, request_id: str | None = None
+) -> tuple[KeyInfo, str]:
+    """Create a key for ``role``; return its info and the key itself (shown this once)."""
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+    name = name.strip()
+    if not name or len(name) > _NAME_MAX or "\x00" in name:
+        errors["name"] = [f"Must be 1 to {_NAME_MAX} printable characters."]
+    if errors:
+        raise InvalidRequest("invalid key", errors)
+    key_id = "".join(secrets.choice(_ID_CHARS) for _ in range(_ID_LENGTH))
+    token = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    now = store.clock()
+    with store.db.write() as session:
+        head = audit.lock_head(session)
+        row = ApiKeyRow(
+            id=key_id,
+            name=name,
+            role=role,
+            key_hash=_hash(store.key_secret, token),
+            created_at=now,
+            revoked_at=None,
+        )
+        session.add(row)
+        audit.append(
+            session,
+            head,
+            at=now,
+            actor=actor,
+            action="key.created",
+            subject=key_id,
+            request_id=request_id,
+            payload={"key_id": key_id, "name": name, "role": role},
+        )
+    return _info(row), token
+
+
+def list_keys(store: Store) -> list[KeyInfo]:
+    """Every key, oldest first, revoked ones included."""
+    with store.db.read() as session:
+        rows = session.execute(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).scalars()
+        return [_info(row) for row in rows]
+
+
+def revoke_key(
+    store: Store, key_id: str, *, actor: Actor, request_id: str | None = None
+) -> tuple[KeyInfo, bool]:
+    """Revoke a key; return its info and whether it was revoked just now."""
+    now = store.clock()
+    with store.db.write() as session:
+        head = audit.lock_head(session)
+        row = session.get(ApiKeyRow, key_id)
+        if row is None:
+            raise NotFound("api key", key_id)
+        if row.revoked_at is not None:
+            return _info(row), False
+        row.revoked_at = now
+        audit.append(
+            session,
+            head,
+            at=now,
+            actor=actor,
+            action="key.revoked",
+            subject=key_id,
+            request_id=request_id,
+            payload={"key_id": key_id, "name": row.name, "role": row.role},
+        )
+    return _info(row), True
+
+
+def authenticate(store: Store, token: str) -> Actor | None:
+    """The actor holding ``token``, or ``None`` for a malformed, unknown or revoked key."""
+    match = _TOKEN.fullmatch(token)
+    if match is None:
+        return None
+    presented = _hash(store.key_secret, token)
+    with store.db.read() as session:
+        row = session.get(ApiKeyRow, match.group(1))
+        stored = row.key_hash if row is not None else _hash(store.key_secret, "")
+        valid = hmac.compare_digest(presented, stored)
+        if row is None or not valid or row.revoked_at is not None:
+            return None
+        return Actor(key_id=row.id, name=row.name, role=row.role)
