@@ -6,8 +6,8 @@ here touches a clock, a database, the network or Flask: the service around it
 loads, calls, stores and audits (see ``adjudicator/README.md``).
 """
 
-from adjudicator.decide import Adjudicator, decide, load_catalog, load_ruleset
 from adjudicator.canonical import case_digest
+from adjudicator.decide import Adjudicator, decide, load_catalog, load_ruleset
 from adjudicator.decision import Decision
 from adjudicator.errors import (
     AdjudicatorError,

@@ -35,7 +35,9 @@ class Action:
     optional: frozenset[str] = frozenset()
     params: frozenset[str] = frozenset()
 
-    def check_args(self, rule_id: str, args: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
+    def check_args(
+        self, rule_id: str, args: Mapping[str, Any], parameters: Mapping[str, Any]
+    ) -> None:
         """Fail loading when the data gives this action arguments it does not take."""
         missing = self.required - set(args)
         extra = set(args) - self.required - self.optional
@@ -85,8 +87,11 @@ def _item_values(facts: Facts) -> dict[str, str]:
         values["prior_status"] = str(facts["prior"]["status"]).replace("_", " ")
     if "line" in facts:
         line = facts["line"]
-        values.update(line_id=str(line["line_id"]), ordered=str(line["ordered"]),
-                      received=str(line["received"]))
+        values.update(
+            line_id=str(line["line_id"]),
+            ordered=str(line["ordered"]),
+            received=str(line["received"]),
+        )
     return values
 
 
@@ -252,7 +257,8 @@ def _delay_compensation(ctx: Context, case: Mapping[str, Any]) -> Decimal:
     clause = ctx.normalised.case["order"]["delay_compensation"]
     days_late = int(case["ship_day"]) - int(case["ship_by_day"])
     percent = min(Decimal(days_late) * clause["percent_per_day"], clause["max_percent"])
-    return _value(ctx, ctx.normalised.ordered) * percent / 100
+    compensation: Decimal = _value(ctx, ctx.normalised.ordered) * percent / 100
+    return compensation
 
 
 # -- timers (TIME-*) -----------------------------------------------------------
@@ -262,8 +268,12 @@ def set_deadlines(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
     """The supplier-response and escalation timers, from the claim's filing."""
     params, filed = ctx.ruleset.parameters, ctx.normalised.case["claim"]["filed_at"]
     ctx.deadlines = {
-        "supplier_response_due": rfc3339(filed + timedelta(hours=params["supplier_response_hours"])),
-        "escalation_allowed_from": rfc3339(filed + timedelta(hours=params["escalation_after_hours"])),
+        "supplier_response_due": rfc3339(
+            filed + timedelta(hours=params["supplier_response_hours"])
+        ),
+        "escalation_allowed_from": rfc3339(
+            filed + timedelta(hours=params["escalation_after_hours"])
+        ),
         "auto_escalation_at": rfc3339(filed + timedelta(hours=params["auto_escalation_hours"])),
     }
 
@@ -288,8 +298,9 @@ VOCABULARY: Mapping[str, Action] = {
     ),
     "set_post_delivery_window": Action(
         set_post_delivery_window,
-        params=frozenset({"post_delivery_customs_days", "post_delivery_shipment_days",
-                          "post_delivery_window"}),
+        params=frozenset(
+            {"post_delivery_customs_days", "post_delivery_shipment_days", "post_delivery_window"}
+        ),
     ),
     "record_shortfall": Action(record_shortfall, params=frozenset({"shortage_basis"})),
     "find_breach": Action(find_breach, frozenset({"breach", "affects", "reason"})),
@@ -297,8 +308,9 @@ VOCABULARY: Mapping[str, Action] = {
     "price_loss": Action(price_loss, frozenset({"method", "outcome"}), frozenset({"condition"})),
     "set_deadlines": Action(
         set_deadlines,
-        params=frozenset({"supplier_response_hours", "escalation_after_hours",
-                          "auto_escalation_hours"}),
+        params=frozenset(
+            {"supplier_response_hours", "escalation_after_hours", "auto_escalation_hours"}
+        ),
     ),
     "set_refund_due": Action(set_refund_due, params=frozenset({"refund_initiation_business_days"})),
 }

@@ -78,8 +78,9 @@ class Adjudicator:
         if decision_id is None:
             seed = f"{_digest(case)}|{chosen.digest}"
             decision_id = str(uuid.uuid5(_DECISION_NAMESPACE, seed))
-        return build_decision(ctx, state, chosen, case_id, decision_id,
-                              decided_at or loaded["as_of"])
+        return build_decision(
+            ctx, state, chosen, case_id, decision_id, decided_at or loaded["as_of"]
+        )
 
 
 def build_decision(

@@ -11,6 +11,7 @@ JSON crosses the C boundary through orjson rather than the stdlib module.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import threading
@@ -23,11 +24,11 @@ from durable import engine as _durable
 
 from adjudicator.actions import VOCABULARY
 from adjudicator.context import Context
+from adjudicator.dates import from_epoch_day
 from adjudicator.errors import EngineError
 from adjudicator.fact_types import FACT_FIELDS, NO_LIMIT, STATE_FIELDS, STATE_SEEDS
 from adjudicator.money import format_minor
-from adjudicator.rules.model import RuleSpec, Ruleset
-from adjudicator.dates import from_epoch_day
+from adjudicator.rules.model import Ruleset, RuleSpec
 
 _NOT_HANDLED = 1  # some fact matched no rule: normal (e.g. a payment nobody warns about)
 
@@ -104,10 +105,8 @@ class RulesEngine:
                 raise EngineError(f"the rules engine failed: {_text(exc)}") from exc
             finally:
                 self._current = None
-                try:
+                with contextlib.suppress(Exception):  # no session to delete if it never began
                     rules.delete_state(sid)
-                except Exception:  # noqa: BLE001 - nothing to clean when the session never started
-                    pass
 
     def _run(
         self, rules: Any, ruleset: Ruleset, ctx: Context, sid: str, facts: list[dict[str, Any]]
@@ -146,9 +145,7 @@ class RulesEngine:
             try:
                 matched = closure._m or {}
                 facts: dict[str, dict[str, Any]] = {
-                    alias.rsplit("_", 1)[0]: matched[alias]
-                    for alias in aliases
-                    if alias in matched
+                    alias.rsplit("_", 1)[0]: matched[alias] for alias in aliases if alias in matched
                 }
                 state: dict[str, Any] = closure.s._d
                 facts["state"] = state
@@ -157,7 +154,9 @@ class RulesEngine:
                 if spec.guard:
                     state[spec.guard] = 1
                 shown = {
-                    _key(t, f): _show(ctx, kinds[t][f], facts[t].get(f) if t != "state" else before.get(f))
+                    _key(t, f): _show(
+                        ctx, kinds[t][f], facts[t].get(f) if t != "state" else before.get(f)
+                    )
                     for t, f in spec.reads
                     if t in facts
                 }

@@ -40,7 +40,9 @@ class UnknownRuleset(AdjudicatorError):
     def __init__(self, version: str, known: Sequence[str]) -> None:
         self.version = version
         self.known = list(known)
-        super().__init__(f"unknown ruleset version {version!r}; known: {', '.join(known) or 'none'}")
+        super().__init__(
+            f"unknown ruleset version {version!r}; known: {', '.join(known) or 'none'}"
+        )
 
 
 class RulesetError(AdjudicatorError):

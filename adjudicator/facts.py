@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -41,7 +41,6 @@ class Normalised:
     lost: dict[str, int]
     inspection: Doc | None
     as_of: date
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _iso(day: date | None) -> str | None:
@@ -68,7 +67,8 @@ def select_inspection(case: Doc, parameters: Doc) -> Doc | None:
     ]
     if not candidates:
         return None
-    return max(enumerate(candidates), key=lambda pair: (pair[1]["inspected_on"], pair[0]))[1]
+    latest: Doc = max(enumerate(candidates), key=lambda p: (p[1]["inspected_on"], p[0]))[1]
+    return latest
 
 
 def _aqls(case: Doc, parameters: Doc) -> dict[str, str]:
@@ -101,7 +101,9 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
     dated: list[tuple[date, Doc]] = []
     for shipment in case["shipments"]:
         day = shipping.ship_01_shipment_date(shipment)
-        derived.append(("SHIP-01", {"shipment_id": shipment["shipment_id"], "ship_date": _iso(day)}))
+        derived.append(
+            ("SHIP-01", {"shipment_id": shipment["shipment_id"], "ship_date": _iso(day)})
+        )
         if day is not None:
             dated.append((day, shipment))
 
@@ -113,25 +115,46 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
             order, case["payments"], ship_by, int(params["extension_limit_days"])
         )
         if order["amendments"]:
-            derived.append(("SHIP-04", {"ship_by": _iso(extended.ship_by),
-                                        "extension_days": extended.accepted_days}))
+            derived.append(
+                (
+                    "SHIP-04",
+                    {"ship_by": _iso(extended.ship_by), "extension_days": extended.accepted_days},
+                )
+            )
         for refused in extended.refused:
-            reasons.append(Reason(
-                "V_EXTENSION_EXCEEDS_90", "SHIP-04",
-                f"The {refused['days']}-day extension requested "
-                f"{local_date(refused['requested_at']).isoformat()} was ignored: it would take the "
-                f"shipping time past {params['extension_limit_days']} days.",
-            ))
+            reasons.append(
+                Reason(
+                    "V_EXTENSION_EXCEEDS_90",
+                    "SHIP-04",
+                    f"The {refused['days']}-day extension requested "
+                    f"{local_date(refused['requested_at']).isoformat()} was ignored: it would "
+                    f"take the shipping time past {params['extension_limit_days']} days.",
+                )
+            )
         changes = shipping.ship_05_buyer_changes(order, extended.ship_by)
         if any(a["kind"] == "ship_by_change" for a in order["amendments"]):
-            derived.append(("SHIP-05", {"ship_by": _iso(changes.ship_by),
-                                        "off_platform": changes.off_platform}))
+            derived.append(
+                (
+                    "SHIP-05",
+                    {"ship_by": _iso(changes.ship_by), "off_platform": changes.off_platform},
+                )
+            )
         ship_by, base_ship_by, off_platform = (
-            changes.ship_by, changes.before_off_platform, changes.off_platform)
+            changes.ship_by,
+            changes.before_off_platform,
+            changes.off_platform,
+        )
 
     shipped = shipping.ship_02_order_ship_date(order, dated, filed_on, ship_by)
-    derived.append(("SHIP-02", {"ship_date": _iso(shipped.ship_day),
-                                "unshipped_qty": sum(shipped.unshipped_at_filing.values())}))
+    derived.append(
+        (
+            "SHIP-02",
+            {
+                "ship_date": _iso(shipped.ship_day),
+                "unshipped_qty": sum(shipped.unshipped_at_filing.values()),
+            },
+        )
+    )
 
     receipts = [s["received_on"] for s in case["shipments"] if s.get("received_on")]
     customs = [s["customs_cleared_on"] for s in case["shipments"] if s.get("customs_cleared_on")]
@@ -200,30 +223,34 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
     for index, payment in enumerate(case["payments"]):
         credited = payment.get("credited_at")
         chargeback = payment.get("chargeback")
-        facts.append({
-            "t": "payment",
-            "i": index,
-            "payment_id": payment["payment_id"],
-            "kind": payment["kind"],
-            "credited": credited is not None,
-            "credited_day": _day(local_date(credited) if credited else None),
-            "filed_day": epoch_day(filed_on),
-            "designated": payment["to_designated_account"],
-            "without_funds": payment["confirmed_without_funds"],
-            "chargeback": chargeback["status"] if chargeback else "none",
-            "amount": minor(payment["amount"]),
-            "coverage": order["coverage"],
-        })
+        facts.append(
+            {
+                "t": "payment",
+                "i": index,
+                "payment_id": payment["payment_id"],
+                "kind": payment["kind"],
+                "credited": credited is not None,
+                "credited_day": _day(local_date(credited) if credited else None),
+                "filed_day": epoch_day(filed_on),
+                "designated": payment["to_designated_account"],
+                "without_funds": payment["confirmed_without_funds"],
+                "chargeback": chargeback["status"] if chargeback else "none",
+                "amount": minor(payment["amount"]),
+                "coverage": order["coverage"],
+            }
+        )
     for index, prior in enumerate(case["prior_claims"]):
-        facts.append({
-            "t": "prior",
-            "i": index,
-            "claim_id": prior["claim_id"],
-            "status": prior["status"],
-            "ground": prior["ground"],
-            "claim_ground": claim["ground"],
-            "refund": minor(prior["refund_granted"]),
-        })
+        facts.append(
+            {
+                "t": "prior",
+                "i": index,
+                "claim_id": prior["claim_id"],
+                "status": prior["status"],
+                "ground": prior["ground"],
+                "claim_ground": claim["ground"],
+                "refund": minor(prior["refund_granted"]),
+            }
+        )
     received: dict[str, int] = {}
     for shipment in case["shipments"]:
         for item in shipment["lines"]:
@@ -233,16 +260,18 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
             )
     for index, line in enumerate(order["lines"]):
         got = received.get(line["line_id"], 0)
-        facts.append({
-            "t": "line",
-            "i": index,
-            "line_id": line["line_id"],
-            "ground": claim["ground"],
-            "ordered": int(line["quantity"]),
-            "received": got,
-            "received_scaled": got * 10000,
-            "floor_scaled": _band_floor_scaled(line, params),
-        })
+        facts.append(
+            {
+                "t": "line",
+                "i": index,
+                "line_id": line["line_id"],
+                "ground": claim["ground"],
+                "ordered": int(line["quantity"]),
+                "received": got,
+                "received_scaled": got * 10000,
+                "floor_scaled": _band_floor_scaled(line, params),
+            }
+        )
 
     display = {
         "order_id": str(order["order_id"]),

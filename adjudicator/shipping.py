@@ -62,9 +62,11 @@ def ship_02_order_ship_date(
                 by_filing[line_id] += quantity
             if ship_by is not None and day > ship_by:
                 late[line_id] = late.get(line_id, 0) + quantity
-        if order["partial_shipments_allowed"]:
-            ship_day = day
-        elif ship_day is None and all(shipped[k] >= q for k, q in ordered.items()):
+        if (
+            order["partial_shipments_allowed"]
+            or ship_day is None
+            and all(shipped[k] >= q for k, q in ordered.items())
+        ):
             ship_day = day
     unshipped = {k: max(0, q - by_filing[k]) for k, q in ordered.items()}
     return OrderShipping(ship_day, {k: v for k, v in unshipped.items() if v}, late)

@@ -143,9 +143,7 @@ class PatternCompiler:
     def _operand(self, fact: str, node: ast.expr, kind: str) -> Any:
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _ARITH:
-                raise self._error(
-                    f"only + - * are allowed (no division): {ast.unparse(node)!r}"
-                )
+                raise self._error(f"only + - * are allowed (no division): {ast.unparse(node)!r}")
             return {
                 _ARITH[type(node.op)]: {
                     "$l": self._operand(fact, node.left, kind),
@@ -165,7 +163,9 @@ class PatternCompiler:
             # durable-rules 2.0.28 mis-evaluates a reference to another fact of
             # the rule when an $or is near (always true, or a segfault): a value
             # a state condition needs from the case is seeded into the state.
-            raise self._error(f"{owner}.{attr}: a condition may compare only fields of its own fact")
+            raise self._error(
+                f"{owner}.{attr}: a condition may compare only fields of its own fact"
+            )
         return self._constant(node, kind)
 
     # -- leaves -----------------------------------------------------------

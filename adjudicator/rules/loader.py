@@ -20,7 +20,7 @@ from adjudicator.actions import VOCABULARY
 from adjudicator.errors import RulesetError
 from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
 from adjudicator.rules.compiler import PatternCompiler
-from adjudicator.rules.model import Catalog, RuleSpec, Ruleset
+from adjudicator.rules.model import Catalog, Ruleset, RuleSpec
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 _VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml")
@@ -130,7 +130,7 @@ def _compile_rule(
     guard = f"g{index}" if joins_state else None
     for fact_type, expression in when.items():
         conditions = compiler.compile(fact_type, str(expression))
-        if fact_type == "state":
+        if fact_type == "state" and guard is not None:
             conditions += [{guard: 0}, {"$s": 1}]
         else:
             conditions = [{"t": fact_type}, *conditions]
