@@ -1,0 +1,1 @@
+"""One blueprint per resource; each module's ``blueprint()`` builds a fresh one per app."""

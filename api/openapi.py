@@ -1,0 +1,103 @@
+"""flask-smorest set up for this API: problem+json errors in the OpenAPI document,
+bearer-key security, and a body parser that answers 400 for non-JSON bodies.
+
+The OpenAPI document (``GET /v1/openapi.json``) is generated from the same
+marshmallow schemas the views load and dump with.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import flask_smorest
+import marshmallow as ma
+from flask import Request
+from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
+
+from api.auth import requires
+from api.jsonio import json_object_body
+from api.problems import PROBLEM_JSON
+
+F = TypeVar("F", bound=Callable[..., Any])
+BEARER = "bearerAuth"
+
+
+class ProblemSchema(ma.Schema):
+    """An error response (RFC 9457 problem details)."""
+
+    type = ma.fields.String(required=True, metadata={"description": "stable URN of the problem"})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        required=True,
+        metadata={"description": "dotted field path -> messages"},
+    )
+    request_id = ma.fields.String(allow_none=True)
+
+
+class BodyParser(FlaskParser):
+    """webargs parser reading JSON bodies with orjson, whatever the Content-Type."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        return json_object_body()
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest's Api with problem+json error responses (handlers live in api.problems)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        """Errors are handled by :func:`api.problems.register`, not flask-smorest."""
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default: dict[str, Any] = {"description": "An error", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    """flask-smorest's Blueprint with the orjson body parser and error documentation."""
+
+    ARGUMENTS_PARSER = BodyParser()
+
+    def problems(self, *statuses: int) -> Callable[[F], F]:
+        """Document the problem+json responses a view may return."""
+
+        def decorator(func: F) -> F:
+            for status in statuses:
+                func = self.alt_response(
+                    status,
+                    schema=ProblemSchema,
+                    content_type=PROBLEM_JSON,
+                    description=http.HTTPStatus(status).phrase,
+                )(func)
+            return func
+
+        return decorator
+
+    def secured(self, *roles: str) -> Callable[[F], F]:
+        """Require a key with one of ``roles`` (admin always), and document it.
+
+        Place it above ``arguments`` so the key is checked before the request is read.
+        """
+        allowed = sorted(set(roles) | {"admin"})
+
+        def decorator(func: F) -> F:
+            func = requires(*roles)(func)
+            func = self.doc(security=[{BEARER: []}], **{"x-roles": allowed})(func)
+            return self.problems(401, 403)(func)
+
+        return decorator

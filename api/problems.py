@@ -1,0 +1,186 @@
+"""One error envelope on the wire: ``application/problem+json`` (RFC 9457).
+
+Every error response is ``{"type", "title", "status", "detail", "errors",
+"request_id"}``. ``type`` is a stable URN clients may branch on:
+
+========================================  ======  =========================================
+type                                      status  when
+========================================  ======  =========================================
+``urn:adjudicator:problem:malformed-json``  400   the body is not JSON, or not a JSON object
+``urn:adjudicator:problem:bad-request``     400   any other unreadable request
+``urn:adjudicator:problem:unauthorized``    401   no key, an unknown key, a revoked key
+``urn:adjudicator:problem:forbidden``       403   the key's role may not do this
+``urn:adjudicator:problem:not-found``       404   no such route, decision or ruleset version
+``urn:adjudicator:problem:method-not-allowed`` 405 the route exists, the method does not
+``urn:adjudicator:problem:idempotency-conflict`` 409 Idempotency-Key reused with another request
+``urn:adjudicator:problem:payload-too-large`` 413 the body is over the limit
+``urn:adjudicator:problem:invalid-case``    422   the case document breaks the contract
+``urn:adjudicator:problem:unknown-ruleset`` 422   ``?ruleset=`` names no loaded version
+``urn:adjudicator:problem:invalid-request`` 422   bad parameters, override, cursor
+``urn:adjudicator:problem:unavailable``     503   the database is unreachable; retry
+``urn:adjudicator:problem:internal``        500   a fault of the service (never the client's)
+========================================  ======  =========================================
+
+``errors`` maps a dotted field path (``order.lines.0.quantity``) to messages.
+Exceptions of the core and the store are mapped here, at the boundary; no
+stack trace or exception text of a third-party library reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from adjudicator.contract import flatten_errors
+from adjudicator.errors import AdjudicatorError, EngineError, InvalidCase, UnknownRuleset
+from adjudicator.store import (
+    DatabaseUnavailable,
+    IdempotencyConflict,
+    InvalidRequest,
+    NotFound,
+)
+
+PROBLEM_JSON = "application/problem+json"
+_PREFIX = "urn:adjudicator:problem:"
+_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "idempotency-conflict",
+    413: "payload-too-large",
+    422: "invalid-request",
+    503: "unavailable",
+}
+log = logging.getLogger("api")
+
+
+class Problem(HTTPException):
+    """An HTTP error raised by the API itself, rendered as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        detail: str,
+        errors: Mapping[str, Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(description=detail)
+        self.code = status
+        self.kind = kind
+        self.errors = {k: list(v) for k, v in (errors or {}).items()}
+        self.extra_headers = dict(headers or {})
+
+
+def problem_response(
+    status: int,
+    kind: str,
+    detail: str,
+    errors: Mapping[str, Sequence[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The problem+json response; ``kind`` is the last part of the type URN."""
+    body = {
+        "type": _PREFIX + kind,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "errors": {k: list(v) for k, v in (errors or {}).items()},
+        "request_id": g.get("request_id"),
+    }
+    response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if isinstance(error, Problem):
+        return problem_response(
+            status, error.kind, str(error.description), error.errors, error.extra_headers
+        )
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if isinstance(messages, Mapping):
+        # webargs: {location: {field: [messages]}}; the location is not part of the path.
+        errors: dict[str, list[str]] = {}
+        for found in messages.values():
+            for path, msgs in flatten_errors(found).items():
+                errors.setdefault(path, []).extend(msgs)
+        return problem_response(
+            status, "invalid-request", "The request's parameters are invalid.", errors, headers
+        )
+    if status >= 500:
+        return _internal(error)
+    kind = _BY_STATUS.get(status, "bad-request")
+    return problem_response(status, kind, str(error.description), None, headers)
+
+
+def _internal(error: BaseException) -> Response:
+    log.error(
+        "unhandled error on %s %s (request %s)",
+        request.method,
+        request.path,
+        g.get("request_id"),
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    return problem_response(
+        500, "internal", "The service failed; the request id identifies the failure."
+    )
+
+
+def _core_error(error: AdjudicatorError) -> Response:
+    if isinstance(error, InvalidCase):
+        return problem_response(
+            422, "invalid-case", "The case document is not valid.", error.errors
+        )
+    if isinstance(error, UnknownRuleset):
+        detail = f"No ruleset version {error.version[:40]!r} is loaded."
+        errors = {"ruleset": [f"Unknown version; known: {', '.join(error.known)}."]}
+        return problem_response(422, "unknown-ruleset", detail, errors)
+    if isinstance(error, IdempotencyConflict):
+        detail = "This Idempotency-Key was already used with a different request."
+        return problem_response(
+            409,
+            "idempotency-conflict",
+            detail,
+            None,
+            {"Location": f"/v1/decisions/{error.decision_id}"},
+        )
+    if isinstance(error, NotFound):
+        return problem_response(404, "not-found", f"No {error.kind} with that id.")
+    if isinstance(error, InvalidRequest):
+        return problem_response(422, "invalid-request", str(error), error.errors)
+    if isinstance(error, DatabaseUnavailable):
+        return problem_response(
+            503,
+            "unavailable",
+            "The database is unavailable; retry later.",
+            None,
+            {"Retry-After": "1"},
+        )
+    if isinstance(error, EngineError) and error.recycle:
+        g.recycle_worker = True
+    return _internal(error)
+
+
+def register(app: Flask) -> None:
+    """Install the handlers that turn every error into problem+json."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(AdjudicatorError, _core_error)
+    app.register_error_handler(Exception, _internal)
+
+
+def as_problem(status: int, kind: str, detail: str, **errors: Any) -> Problem:
+    """A :class:`Problem` to raise from a view or a hook."""
+    return Problem(status, kind, detail, {k: [str(v)] for k, v in errors.items()})

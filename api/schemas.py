@@ -1,0 +1,252 @@
+"""The API's marshmallow schemas: what views load and dump, and what OpenAPI shows.
+
+The case document's schema is the contract's own (``adjudicator.contract.schemas.CaseSchema``);
+the decision document's is here, field for field as contract.md lists it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from adjudicator.decision import BINDINGS, OUTCOMES
+from adjudicator.store import MAX_LIMIT
+from adjudicator.store.overrides import DETERMINATIONS, JUSTIFICATION_MAX
+
+_ID_MAX = 200
+_no_nul = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+
+
+def _text(max_length: int = _ID_MAX, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(max=max_length), _no_nul], **kwargs)
+
+
+class AmountSchema(Schema):
+    """A money amount in the order's currency."""
+
+    amount = fields.String(required=True, metadata={"example": "5000.00"})
+    currency = fields.String(required=True, metadata={"example": "USD"})
+
+
+class MoneyBreakdownSchema(Schema):
+    """The figures the refund was computed from, and which one bound it."""
+
+    loss = fields.String(required=True)
+    assurance_amount = fields.String(required=True)
+    covered_payments = fields.String(required=True)
+    prior_refunds = fields.String(required=True)
+    cap = fields.String(required=True)
+    binding = fields.String(required=True, validate=validate.OneOf(BINDINGS))
+
+
+class DeadlinesSchema(Schema):
+    """The claim's timers."""
+
+    supplier_response_due = fields.String(required=True)
+    escalation_allowed_from = fields.String(required=True)
+    auto_escalation_at = fields.String(required=True)
+    refund_initiation_due = fields.String(required=True, allow_none=True)
+
+
+class ReasonSchema(Schema):
+    """A reason code, the rule that produced it, and a sentence a buyer can read."""
+
+    code = fields.String(required=True)
+    rule = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class TraceStepSchema(Schema):
+    """One rule that fired, in order, with the facts it read."""
+
+    rule = fields.String(required=True)
+    step = fields.Integer(required=True)
+    facts = fields.Dict(keys=fields.String(), required=True)
+
+
+class RulesetRefSchema(Schema):
+    """The ruleset version that decided, and its digest."""
+
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    digest = fields.String(required=True)
+
+
+class DecisionSchema(Schema):
+    """The decision document of contract.md, plus the override link.
+
+    ``overrides`` is the id of the decision a staff override replaces (``null``
+    for the engine's decisions); ``justification`` is the override's reason.
+    """
+
+    decision_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    as_of = fields.String(required=True)
+    decided_at = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    refund = fields.Nested(AmountSchema, required=True)
+    fee_reimbursement = fields.Nested(AmountSchema, required=True)
+    money = fields.Nested(MoneyBreakdownSchema, required=True)
+    conditions = fields.List(fields.String(), required=True)
+    deadlines = fields.Nested(DeadlinesSchema, required=True)
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True)
+    trace = fields.List(fields.Nested(TraceStepSchema), required=True)
+    ruleset = fields.Nested(RulesetRefSchema, required=True)
+    overrides = fields.String(required=True, allow_none=True)
+    justification = fields.String(required=True, allow_none=True)
+
+
+class DecisionWithCaseSchema(DecisionSchema):
+    """A stored decision with the case document it decided."""
+
+    case = fields.Dict(required=True, metadata={"description": "the case document as decided"})
+
+
+class DecisionPageSchema(Schema):
+    """One page of decisions, newest first."""
+
+    items = fields.List(fields.Nested(DecisionSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class DecisionQuerySchema(Schema):
+    """Filters and paging of ``GET /v1/decisions``; ``from`` inclusive, ``to`` exclusive."""
+
+    order_id = _text()
+    claim_id = _text()
+    outcome = fields.String(validate=validate.OneOf(OUTCOMES))
+    since = fields.AwareDateTime(data_key="from", metadata={"description": "decided at or after"})
+    until = fields.AwareDateTime(data_key="to", metadata={"description": "decided before"})
+    cursor = _text(512, metadata={"description": "next_cursor of the previous page"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+
+
+class PostDecisionQuerySchema(Schema):
+    """``POST /v1/decisions?ruleset=V`` pins a ruleset version."""
+
+    ruleset = _text(64, metadata={"description": "a loaded version; default the active one"})
+
+
+class OverrideAmountSchema(Schema):
+    """An amount in the original decision's currency (``currency`` may be omitted)."""
+
+    amount = fields.String(required=True, validate=validate.Length(max=40))
+    currency = fields.String(validate=validate.Length(equal=3))
+
+
+class OverrideSchema(Schema):
+    """A staff determination replacing a decision."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(DETERMINATIONS))
+    refund = fields.Nested(OverrideAmountSchema, required=True)
+    fee_reimbursement = fields.Nested(OverrideAmountSchema)
+    conditions = fields.List(_text(64), validate=validate.Length(max=20))
+    justification = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=JUSTIFICATION_MAX), _no_nul],
+        metadata={"description": "why the engine's decision is replaced (required)"},
+    )
+
+
+class RuleInfoSchema(Schema):
+    """One rule: its id, what it says, and where in the policy it comes from."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    source = fields.String(required=True)
+    stage = fields.String(required=True)
+
+
+class RulesetSummarySchema(Schema):
+    """A loaded ruleset version."""
+
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    digest = fields.String(required=True)
+    active = fields.Boolean(required=True)
+    rule_count = fields.Integer(required=True)
+
+
+class RulesetSchema(RulesetSummarySchema):
+    """A ruleset version with its rules and parameters."""
+
+    rules = fields.List(fields.Nested(RuleInfoSchema), required=True)
+    parameters = fields.Dict(keys=fields.String(), required=True)
+
+
+class RulesetListSchema(Schema):
+    """Every loaded version and which one is active."""
+
+    name = fields.String(required=True)
+    active = fields.String(required=True)
+    versions = fields.List(fields.Nested(RulesetSummarySchema), required=True)
+
+
+class ActorSchema(Schema):
+    """Who acted: the API key's id and name (no key id for the command line)."""
+
+    key_id = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True)
+
+
+class AuditEntrySchema(Schema):
+    """One audit entry, with the hashes that chain it."""
+
+    seq = fields.Integer(required=True)
+    at = fields.String(required=True)
+    actor = fields.Nested(ActorSchema, required=True)
+    action = fields.String(required=True)
+    subject = fields.String(required=True)
+    request_id = fields.String(required=True, allow_none=True)
+    payload = fields.Dict(keys=fields.String(), required=True)
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class AuditPageSchema(Schema):
+    """One page of the audit log, in chain order."""
+
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class AuditQuerySchema(Schema):
+    """Filters and paging of ``GET /v1/audit``."""
+
+    action = _text(64)
+    subject = _text()
+    cursor = _text(512)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+
+
+class ChainHeadSchema(Schema):
+    """The chain's last seq and hash."""
+
+    seq = fields.Integer(required=True)
+    hash = fields.String(required=True)
+
+
+class BrokenEntrySchema(Schema):
+    """The first entry at which the chain does not hold."""
+
+    seq = fields.Integer(required=True)
+    problem = fields.String(
+        required=True, validate=validate.OneOf(["changed", "deleted", "reordered"])
+    )
+    detail = fields.String(required=True)
+
+
+class VerifyReportSchema(Schema):
+    """The result of walking the audit chain."""
+
+    ok = fields.Boolean(required=True)
+    entries = fields.Integer(required=True)
+    head = fields.Nested(ChainHeadSchema, required=True)
+    first_bad = fields.Nested(BrokenEntrySchema, required=True, allow_none=True)
+
+
+class HealthSchema(Schema):
+    """Liveness or readiness."""
+
+    status = fields.String(required=True)
