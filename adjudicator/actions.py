@@ -34,6 +34,15 @@ class Action:
     required: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
     params: frozenset[str] = frozenset()
+    finding: str | None = None
+    """The ``finding`` the action always leaves in the state (``"@outcome"``: its
+    ``outcome`` argument); a rule that tests another ``finding`` cannot match again."""
+
+    def finding_written(self, args: Mapping[str, Any]) -> str | None:
+        """The value this action writes to ``state.finding`` with these arguments."""
+        if self.finding is not None and self.finding.startswith("@"):
+            return str(args[self.finding[1:]])
+        return self.finding
 
     def check_args(
         self, rule_id: str, args: Mapping[str, Any], parameters: Mapping[str, Any]
@@ -135,6 +144,7 @@ def bind_refund(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
         refund = state["cap"]
     _set_figure(state, ctx, "refund", refund)
     ctx.binding = binding
+    state["finding"] = "bound"
     if "reason" in rule.args:
         ctx.reason(rule.args["reason"], rule.id, rule.message)
 
@@ -239,6 +249,7 @@ def price_loss(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
         loss = _delay_compensation(ctx, facts["case"])
     _set_figure(state, ctx, "loss", money.to_minor(loss, n.currency))
     state["outcome"] = rule.args["outcome"]
+    state["finding"] = "priced"
     state["upheld"] = 1
     if "condition" in rule.args:
         ctx.conditions.append(rule.args["condition"])
@@ -291,7 +302,9 @@ VOCABULARY: Mapping[str, Action] = {
     "count_payment": Action(count_payment, frozenset({"toward_cap"})),
     "add_prior_refund": Action(add_prior_refund),
     "compute_cap": Action(compute_cap),
-    "bind_refund": Action(bind_refund, frozenset({"binding"}), frozenset({"reason"})),
+    "bind_refund": Action(
+        bind_refund, frozenset({"binding"}), frozenset({"reason"}), finding="bound"
+    ),
     "reimburse_fee": Action(reimburse_fee),
     "set_window": Action(
         set_window, optional=frozenset({"open_from", "open_days", "close_from", "close_days"})
@@ -303,9 +316,13 @@ VOCABULARY: Mapping[str, Action] = {
         ),
     ),
     "record_shortfall": Action(record_shortfall, params=frozenset({"shortage_basis"})),
-    "find_breach": Action(find_breach, frozenset({"breach", "affects", "reason"})),
-    "conclude": Action(conclude, frozenset({"outcome", "reason"})),
-    "price_loss": Action(price_loss, frozenset({"method", "outcome"}), frozenset({"condition"})),
+    "find_breach": Action(
+        find_breach, frozenset({"breach", "affects", "reason"}), finding="breach"
+    ),
+    "conclude": Action(conclude, frozenset({"outcome", "reason"}), finding="@outcome"),
+    "price_loss": Action(
+        price_loss, frozenset({"method", "outcome"}), frozenset({"condition"}), finding="priced"
+    ),
     "set_deadlines": Action(
         set_deadlines,
         params=frozenset(

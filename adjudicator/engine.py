@@ -3,10 +3,15 @@
 It follows the integration measured in ``durable-rules.md``: its own
 synchronous host (no background threads), every ruleset registered from a
 deep copy of its JSON definition, one ``assert_facts`` per decision under a
-fresh session id, the session deleted in ``finally``, one lock around each
-decision (the C core never releases the GIL), and an action failure (which
-durable-rules only records as ``state['exception']``) turned into an error.
-JSON crosses the C boundary through orjson rather than the stdlib module.
+fresh session id, the session deleted in ``finally``, and one lock around
+each decision (the C core never releases the GIL).
+
+The C core decides which rule fires next; this module runs the agenda itself
+(``RulesEngine._dispatch``) instead of through the host's Python action runner.
+That runner swallows an action's exception into ``state['exception']`` and
+keeps firing; here an action failure abandons the action and raises
+:class:`EngineError` at once. It also skips the runner's per-action closure
+objects and lease clocks, and moves JSON across the C boundary with orjson.
 """
 
 from __future__ import annotations
@@ -33,60 +38,50 @@ from adjudicator.rules.model import Ruleset, RuleSpec
 _NOT_HANDLED = 1  # some fact matched no rule: normal (e.g. a payment nobody warns about)
 
 
-class _OrjsonCodec:
-    """Stands in for the ``json`` module inside durable.engine."""
+_Fire = Callable[[Context, dict[str, Any], dict[str, Any]], None]
 
-    @staticmethod
-    def dumps(value: Any, ensure_ascii: bool = False, **_: Any) -> str:
-        return orjson.dumps(value).decode()
 
-    @staticmethod
-    def loads(text: str | bytes) -> Any:
-        return orjson.loads(text)
+def _dispatched_by_engine(closure: Any) -> None:
+    raise EngineError("actions are dispatched by RulesEngine, not by the durable host")
 
 
 class _SyncHost(_durable.Host):  # type: ignore[misc]
-    """A durable-rules host without its background dispatch threads."""
+    """A durable-rules host without its background dispatch threads.
 
-    def __init__(self, resolve: Callable[[str], Callable[[Any], None]]) -> None:
-        self._resolve = resolve
-        super().__init__()
+    It compiles and owns the rulesets; :class:`RulesEngine` drives each
+    decision's agenda itself, so the host's own action runner is never used.
+    """
 
     def _run(self) -> None:
         """Start nothing: every decision is driven synchronously by the caller."""
 
     def get_action(self, action_name: str) -> Callable[[Any], None]:
-        return self._resolve(action_name)
+        return _dispatched_by_engine
 
 
 class RulesEngine:
     """Decides cases with durable-rules; one per process, safe to share between threads."""
 
     def __init__(self, rulesets: Iterable[Ruleset] = ()) -> None:
-        _durable.json = _OrjsonCodec
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
-        self._current: Context | None = None
-        self._actions: dict[str, Callable[[Any], None]] = {}
-        self._registered: set[str] = set()
-        self._host = _SyncHost(self._actions.__getitem__)
+        self._fires: dict[str, dict[str, _Fire]] = {}
+        self._host = _SyncHost()
         for ruleset in rulesets:
             self.register(ruleset)
 
     def register(self, ruleset: Ruleset) -> None:
         """Make a ruleset version available to :meth:`run` (idempotent per version)."""
         with self._lock:
-            if ruleset.engine_name in self._registered:
+            if ruleset.engine_name in self._fires:
                 return
-            for spec in ruleset.rules:
-                self._actions[f"{ruleset.engine_name}/{spec.id}"] = self._bind(spec)
             try:
                 self._host.register_rulesets(
                     {ruleset.engine_name: copy.deepcopy(ruleset.engine_definition())}
                 )
             except Exception as exc:
                 raise EngineError(f"cannot register {ruleset.engine_name}: {_text(exc)}") from exc
-            self._registered.add(ruleset.engine_name)
+            self._fires[ruleset.engine_name] = {spec.id: _bind(spec) for spec in ruleset.rules}
 
     def run(self, ruleset: Ruleset, ctx: Context, facts: list[dict[str, Any]]) -> dict[str, Any]:
         """Assert the facts of one case in a fresh session; return the final session state."""
@@ -94,7 +89,6 @@ class RulesEngine:
         with self._lock:
             rules = self._host.get_ruleset(ruleset.engine_name)
             sid = str(next(self._sids))
-            self._current = ctx
             try:
                 return self._run(rules, ruleset, ctx, sid, facts)
             except EngineError:
@@ -104,7 +98,6 @@ class RulesEngine:
             except Exception as exc:
                 raise EngineError(f"the rules engine failed: {_text(exc)}") from exc
             finally:
-                self._current = None
                 with contextlib.suppress(Exception):  # no session to delete if it never began
                     rules.delete_state(sid)
 
@@ -119,66 +112,83 @@ class RulesEngine:
         code, handle = _core.assert_facts(rules._handle, batch)
         if code not in (0, _NOT_HANDLED):
             raise EngineError(f"the rules engine refused the facts (code {code})")
-        outcome: list[tuple[Any, Any]] = []
-        rules.do_actions(handle, lambda error, result: outcome.append((error, result)))
-        error, final = outcome[-1] if outcome else (None, None)
-        if ctx.failure is not None:
-            raise EngineError(f"a rule action failed: {_text(ctx.failure)}") from ctx.failure
-        if error:
-            raise EngineError(f"the rules engine failed: {_text(error)}")
-        if final is None:
+        final = self._dispatch(rules._handle, handle, self._fires[ruleset.engine_name], ctx)
+        if final is None:  # no rule fired at all
             final = rules.get_state(sid)
-        if "exception" in final:
-            raise EngineError(f"a rule action failed: {final['exception']}")
-        return dict(final)
+        return final
 
-    def _bind(self, spec: RuleSpec) -> Callable[[Any], None]:
-        action = VOCABULARY[spec.action].run
-        aliases = [next(iter(p)) for p in spec.definition["all"]]
-        kinds = {t: dict(f) for t, f in FACT_FIELDS.items()}
-        kinds["state"] = {k: kind for k, (kind, _) in STATE_FIELDS.items()} | STATE_SEEDS
+    @staticmethod
+    def _dispatch(
+        rules: Any, handle: Any, fires: dict[str, _Fire], ctx: Context
+    ) -> dict[str, Any] | None:
+        """Run the agenda to its end: each action, then the state it changed, back to the core.
 
-        def fire(closure: Any) -> None:
-            ctx = self._current
-            if ctx is None or ctx.failure is not None:
-                return
+        This is durable.engine's ``Ruleset._flush_actions`` without its per-action
+        closure objects and lease timers, which cost more than the actions.
+        """
+        started = _core.start_action_for_state(rules, handle)
+        if not started:
+            return None
+        state: dict[str, Any] = orjson.loads(started[0])
+        message: dict[str, Any] = orjson.loads(started[1])
+        while True:
+            rule_name, matched = next(iter(message.items()))
             try:
-                matched = closure._m or {}
-                facts: dict[str, dict[str, Any]] = {
-                    alias.rsplit("_", 1)[0]: matched[alias] for alias in aliases if alias in matched
-                }
-                state: dict[str, Any] = closure.s._d
-                facts["state"] = state
-                before = dict(state)
-                action(ctx, spec, facts)
-                if spec.guard:
-                    state[spec.guard] = 1
-                shown = {
-                    _key(t, f): _show(
-                        ctx, kinds[t][f], facts[t].get(f) if t != "state" else before.get(f)
-                    )
-                    for t, f in spec.reads
-                    if t in facts
-                }
-                for name, value in state.items():
-                    if name in STATE_FIELDS and before.get(name) != value:
-                        shown[f"=> {name}"] = _show(ctx, STATE_FIELDS[name][0], value)
-                ctx.step(spec.id, shown)
-            except Exception as exc:  # noqa: BLE001 - reported through ctx.failure
-                ctx.failure = exc
+                fires[rule_name](ctx, state, matched)
+            except BaseException as exc:
+                _core.abandon_action(rules, handle)
+                raise EngineError(f"rule {rule_name} failed: {_text(exc)}") from exc
+            _core.update_state(rules, orjson.dumps(state).decode())
+            following = _core.complete_and_start_action(rules, handle)
+            if not following:
+                return state
+            message = orjson.loads(following)
 
-        return fire
+
+def _bind(spec: RuleSpec) -> _Fire:
+    """The callable that runs ``spec``'s action and records its trace step."""
+    action = VOCABULARY[spec.action].run
+    aliases = [(alias, alias.rsplit("_", 1)[0]) for p in spec.definition["all"] for alias in p]
+    reads = [(_key(t, f), t, f, _KINDS[t][f]) for t, f in spec.reads]
+    guard = spec.guard
+
+    def fire(ctx: Context, state: dict[str, Any], matched: dict[str, Any]) -> None:
+        facts = {t: matched[alias] for alias, t in aliases if alias in matched}
+        facts["state"] = state
+        before = {name: state[name] for name in _WATCHED}
+        action(ctx, spec, facts)
+        if guard:
+            state[guard] = 1
+        currency = ctx.normalised.currency
+        shown = {
+            key: _show(currency, kind, (before if t == "state" else facts[t]).get(f))
+            for key, t, f, kind in reads
+        }
+        for name in _WATCHED:
+            if state[name] != before[name]:
+                shown["=> " + name] = _show(currency, _KINDS["state"][name], state[name])
+        ctx.step(spec.id, shown)
+
+    return fire
+
+
+_KINDS: dict[str, dict[str, str]] = {
+    **{t: dict(f) for t, f in FACT_FIELDS.items()},
+    "state": {k: kind for k, (kind, _) in STATE_FIELDS.items()} | STATE_SEEDS,
+}
+_WATCHED = tuple(STATE_FIELDS)
 
 
 def _key(fact_type: str, field: str) -> str:
     return field if fact_type == "case" else f"{fact_type}.{field}"
 
 
-def _show(ctx: Context, kind: str, value: Any) -> Any:
+def _show(currency: str, kind: str, value: Any) -> Any:
+    """A fact value as a reader sees it: epoch days as dates, minor units as money."""
     if kind == "day" and isinstance(value, int) and abs(value) < 10**6:
         return from_epoch_day(value).isoformat()
     if kind == "money" and isinstance(value, int):
-        return "none" if value >= NO_LIMIT else format_minor(value, ctx.normalised.currency)
+        return "none" if value >= NO_LIMIT else format_minor(value, currency)
     return value
 
 

@@ -52,7 +52,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 def format_minor(minor: int, currency: str) -> str:
     """The contract's money string (``"6000.00"``) for ``minor`` units."""
-    return str(from_minor(minor, currency))
+    places = _exp(currency)
+    if places == 0:
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    whole, part = divmod(abs(minor), 10**places)
+    return f"{sign}{whole}.{part:0{places}d}"
 
 
 def fits_exponent(amount: Decimal, currency: str) -> bool:

@@ -126,21 +126,24 @@ def _compile_rule(
     fields: dict[str, Mapping[str, str]] = dict(FACT_FIELDS)
     fields["state"] = {k: kind for k, (kind, _) in STATE_FIELDS.items()} | STATE_SEEDS
     compiler = PatternCompiler(rule_id, fields, aliases, parameters)
-    patterns: list[dict[str, Any]] = []
-    guard = f"g{index}" if joins_state else None
-    for fact_type, expression in when.items():
-        conditions = compiler.compile(fact_type, str(expression))
-        if fact_type == "state" and guard is not None:
-            conditions += [{guard: 0}, {"$s": 1}]
-        else:
-            conditions = [{"t": fact_type}, *conditions]
-        pattern = conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        patterns.append({aliases[fact_type]: pattern})
     action_name = raw["action"]
     if action_name not in VOCABULARY:
         raise RulesetError(f"rule {rule_id}: unknown action {action_name!r}")
     args = dict(raw.get("args", {}))
-    VOCABULARY[action_name].check_args(rule_id, args, parameters)
+    action = VOCABULARY[action_name]
+    action.check_args(rule_id, args, parameters)
+    patterns: list[dict[str, Any]] = []
+    guard = None
+    for fact_type, expression in when.items():
+        conditions = compiler.compile(fact_type, str(expression))
+        if fact_type == "state" and not _excludes_itself(conditions, action.finding_written(args)):
+            guard = f"g{index}"
+        if fact_type == "state":
+            conditions += [{guard: 0}, {"$s": 1}] if guard else [{"$s": 1}]
+        else:
+            conditions = [{"t": fact_type}, *conditions]
+        pattern = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        patterns.append({aliases[fact_type]: pattern})
     message = raw.get("message")
     if message is not None:
         _check_message(rule_id, str(message))
@@ -156,6 +159,26 @@ def _compile_rule(
         reads=tuple(compiler.reads),
         joins_state=joins_state,
         guard=guard,
+    )
+
+
+def _excludes_itself(conditions: list[dict[str, Any]], finding: str | None) -> bool:
+    """True when the action rewrites ``finding`` so that the rule's own state test fails.
+
+    A rule that joins the state is re-matched after every action (the state is
+    re-asserted); unless its own action falsifies it, it gets a guard field
+    (``g<n> == 0``, set to 1 when it fires) so that it fires at most once.
+    """
+    if finding is None:
+        return False
+    tests: list[Any] = []
+    for condition in conditions:
+        tests.extend(condition.get("$and", [condition]))
+    return any(
+        isinstance(test, dict)
+        and isinstance(test.get("finding"), str)
+        and test["finding"] != finding
+        for test in tests
     )
 
 
