@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, or_, select
@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from adjudicator.canonical import canonical_json, case_digest
+from adjudicator.dates import rfc3339
 from adjudicator.errors import InvalidCase
 from adjudicator.store import audit
 from adjudicator.store.audit import Actor
@@ -76,11 +77,6 @@ class StoredDecision:
         if with_case:
             out["case"] = self.case
         return out
-
-
-def rfc3339(at: datetime) -> str:
-    """``at`` in UTC as RFC 3339 with a ``Z`` and whole seconds."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _stored(row: DecisionRow, *, with_case: bool = True) -> StoredDecision:

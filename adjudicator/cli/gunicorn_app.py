@@ -1,0 +1,30 @@
+"""gunicorn run programmatically: the app is loaded by import string in each worker.
+
+``preload_app`` stays off, so every worker imports and calls the app factory
+after the fork and builds its own Adjudicator (its own durable-rules host).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.util import import_app  # type: ignore[import-untyped]
+
+
+class ServiceApplication(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application serving the WSGI app named by ``app_uri``."""
+
+    def __init__(self, app_uri: str, options: dict[str, Any]) -> None:
+        self.app_uri = app_uri
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply the options ``serve`` passed (unknown names are a programming error)."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """Import the factory and build the app (runs in each worker)."""
+        return import_app(self.app_uri)

@@ -1,0 +1,198 @@
+"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``, ``audit verify``.
+
+These are the operator's commands around the service. Nothing here imports
+Flask or ``api``: ``serve`` hands gunicorn the import string of the app
+factory, and each worker builds its own app (and its own engine host).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from adjudicator.errors import AdjudicatorError
+from adjudicator.store import (
+    ROLES,
+    Actor,
+    DatabaseUnavailable,
+    NotFound,
+    Store,
+    StoreConfig,
+    create_key,
+    list_keys,
+    open_store,
+    revoke_key,
+    verify_audit,
+)
+
+APP_FACTORY = "api:create_app({'RECYCLE_ON_ENGINE_FAULT': True})"
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+
+
+def _config() -> StoreConfig:
+    return StoreConfig.from_env(os.environ, Path.cwd())
+
+
+def _operator() -> Actor:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(key_id=None, name=f"cli:{user}", role="admin")
+
+
+@contextmanager
+def _store(*, migrate: bool) -> Iterator[Store]:
+    store = open_store(_config())
+    try:
+        if migrate:
+            store.db.migrate()
+        yield store
+    except DatabaseUnavailable as exc:
+        hint = "" if migrate else " (has `adjudicator db upgrade` been run?)"
+        raise click.ClickException(f"{exc}: {exc.__cause__}{hint}") from exc
+    except AdjudicatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes, each with its own engine host.",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker (gthread).",
+)
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
+    """Migrate the database, then serve the API under gunicorn."""
+    with _store(migrate=True):
+        pass
+    from adjudicator.cli.gunicorn_app import ServiceApplication
+
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 30,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "proc_name": "adjudicator",
+        "control_socket_disable": True,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    ServiceApplication(APP_FACTORY, options).run()
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade_command() -> None:
+    """Apply the migrations (idempotent; serve runs it on start)."""
+    with _store(migrate=True):
+        click.echo("database schema is up to date", err=True)
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """API keys: create (shown once), list, revoke."""
+
+
+@keys_group.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the key may do.")
+@click.option("--name", required=True, help="Who holds it (shown in the audit log).")
+def keys_create_command(role: str, name: str) -> None:
+    """Create a key and print it: it is shown this once and stored only as a hash."""
+    with _store(migrate=True) as store:
+        info, token = create_key(store, role=role, name=name, actor=_operator())
+    click.echo(
+        f"created key {info.key_id} ({info.role}, {info.name}); it is not shown again", err=True
+    )
+    click.echo(token)
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+def keys_list_command(as_json: bool) -> None:
+    """Every key: id, name, role, created, revoked (never the key or its hash)."""
+    with _store(migrate=True) as store:
+        keys = list_keys(store)
+    if as_json:
+        for key in keys:
+            click.echo(orjson.dumps(key.to_dict()))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("key id", "name", "role", "created", "revoked")
+    for key in keys:
+        revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else ""
+        table.add_row(
+            key.key_id, key.name, key.role, key.created_at.isoformat(timespec="seconds"), revoked
+        )
+    Console().print(table)
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+def keys_revoke_command(key_id: str) -> None:
+    """Revoke KEY_ID: every request with it is refused from now on."""
+    with _store(migrate=True) as store:
+        try:
+            info, revoked = revoke_key(store, key_id, actor=_operator())
+        except NotFound:
+            raise click.ClickException(f"no key with id {key_id!r}") from None
+    state = "revoked" if revoked else "was already revoked"
+    click.echo(f"key {info.key_id} ({info.role}, {info.name}) {state}", err=True)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit_verify_command(as_json: bool) -> None:
+    """Walk the hash chain; exit 0 when it holds, 1 naming the first bad entry."""
+    with _store(migrate=False) as store:
+        report = verify_audit(store)
+    if as_json:
+        click.echo(orjson.dumps(report.to_dict()))
+    elif report.broken is None:
+        click.echo(f"ok: {report.entries} entries, head {report.head_seq} {report.head_hash}")
+    else:
+        bad = report.broken
+        click.echo(f"broken at entry {bad.seq}: {bad.problem}: {bad.detail}")
+    sys.exit(0 if report.ok else 1)
+
+
+def register(main: click.Group) -> None:
+    """Add the service commands to the ``adjudicator`` group."""
+    for command in (serve_command, db_group, keys_group, audit_group):
+        main.add_command(command)
