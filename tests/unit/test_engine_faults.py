@@ -1,0 +1,111 @@
+"""An engine fault in one decision is an error for that decision only.
+
+The fault is forced inside a rule action; the decision raises EngineError
+(with the cause chained), its session is gone, and the next decisions are
+right. A MemoryError from the core asks for the process to be recycled.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+import adjudicator.actions as actions
+import adjudicator.engine as engine_module
+from adjudicator import Adjudicator, EngineError
+
+
+def _base_case() -> dict[str, Any]:
+    return {
+        "case_id": "FAULT-1",
+        "as_of": "2024-04-30T12:00:00Z",
+        "order": {
+            "order_id": "PO-1",
+            "currency": "USD",
+            "assurance_amount": "20000.00",
+            "buyer_confirmed_at": "2024-03-01T09:00:00Z",
+            "supplier_confirmed_at": "2024-03-01T10:00:00Z",
+            "incoterm": "FOB",
+            "ship_by": {"date": "2024-04-15"},
+            "lines": [{"line_id": "L1", "quantity": 10000, "unit_price": "2.00"}],
+        },
+        "payments": [
+            {
+                "payment_id": "P1",
+                "kind": "initial",
+                "method": "tt",
+                "amount": "6000.00",
+                "credited_at": "2024-03-02T08:00:00Z",
+                "to_designated_account": True,
+            },
+        ],
+        "claim": {
+            "claim_id": "C1",
+            "ground": "non_shipment",
+            "remedy": "cancel_full_refund",
+            "filed_at": "2024-04-20T10:00:00Z",
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def adjudicator() -> Adjudicator:
+    return Adjudicator()
+
+
+def _sessions_left(adj: Adjudicator, upto: int) -> list[str]:
+    rules = adj.engine._host.get_ruleset(adj.catalog.active.engine_name)
+    left = []
+    for sid in range(1, upto + 1):
+        try:
+            rules.get_state(str(sid))
+        except Exception:  # noqa: BLE001 - "could not get state": the session is gone
+            continue
+        left.append(str(sid))
+    return left
+
+
+def test_action_fault_raises_engine_error_and_leaves_nothing(
+    adjudicator: Adjudicator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = adjudicator.decide(_base_case()).to_dict()
+
+    def broken(start: Any, days: int) -> Any:
+        raise ZeroDivisionError("forced fault")
+
+    monkeypatch.setattr(actions, "add_business_days", broken)
+    with pytest.raises(EngineError) as caught:
+        adjudicator.decide(_base_case())
+    assert "TIME-02" in str(caught.value)
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+    assert not caught.value.recycle
+    monkeypatch.undo()
+
+    assert _sessions_left(adjudicator, 50) == []
+    for _ in range(3):
+        assert adjudicator.decide(_base_case()).to_dict() == good
+
+
+def test_memory_error_asks_for_recycling(
+    adjudicator: Adjudicator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def exhausted(handle: Any, facts: str) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(engine_module._core, "assert_facts", exhausted)
+    with pytest.raises(EngineError) as caught:
+        adjudicator.decide(_base_case())
+    assert caught.value.recycle
+
+
+def test_more_decisions_than_live_sessions_allowed(adjudicator: Adjudicator) -> None:
+    """durable-rules allows 1,024 live sessions per ruleset: a leak fails here."""
+    case = _base_case()
+    other = copy.deepcopy(case)
+    other["claim"]["filed_at"] = "2024-04-15T10:00:00Z"
+    first = [adjudicator.decide(c).to_dict() for c in (case, other)]
+    for index in range(1500):
+        decided = adjudicator.decide(case if index % 2 == 0 else other).to_dict()
+        assert decided == first[index % 2]
