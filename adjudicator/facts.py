@@ -43,6 +43,13 @@ class Normalised:
     as_of: date
 
 
+_COVERAGE_NAMES = {
+    "receipt_30d": "30-days-after-receipt",
+    "post_delivery": "post-delivery",
+    "pre_shipment": "pre-shipment",
+}
+
+
 def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
@@ -279,7 +286,7 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         "ground": claim["ground"].replace("_", " "),
         "remedy": claim["remedy"].replace("_", " "),
         "incoterm": order["incoterm"],
-        "coverage": order["coverage"].replace("_", " "),
+        "coverage": _COVERAGE_NAMES[order["coverage"]],
         "currency": currency,
         "filed_on": filed_on.isoformat(),
         "ship_by": _iso(ship_by) or "not set (no anchor payment credited)",
