@@ -45,7 +45,7 @@ _NAIVE = re.compile(_TIME)
 _TIMESTAMP_HELP = "e.g. 2024-04-16T01:30:00+08:00"
 
 
-def _meta(kwargs: dict[str, Any], **openapi: Any) -> dict[str, Any]:
+def openapi_meta(kwargs: dict[str, Any], **openapi: Any) -> dict[str, Any]:
     """Merge OpenAPI keywords under the caller's ``metadata`` (the caller's win)."""
     return {**openapi, **kwargs.pop("metadata", {})}
 
@@ -78,12 +78,6 @@ def _validate_if_any(self: fields.Field[Any], value: Any) -> None:
         fields.Field._validate(self, value)
 
 
-class Object(fields.Nested):
-    """A nested contract object (marshmallow's Nested, minus per-value overhead)."""
-
-    _validate = _validate_if_any
-
-
 class Text(fields.String):
     """A JSON string of bounded length (``non_empty`` for ids)."""
 
@@ -91,7 +85,7 @@ class Text(fields.String):
 
     def __init__(self, *, max_length: int = TEXT_MAX, non_empty: bool = False, **kw: Any) -> None:
         extra = {"minLength": 1} if non_empty else {}
-        super().__init__(metadata=_meta(kw, maxLength=max_length, **extra), **kw)
+        super().__init__(metadata=openapi_meta(kw, maxLength=max_length, **extra), **kw)
         self.max_length = max_length
         self.non_empty = non_empty
 
@@ -105,7 +99,7 @@ class Choice(fields.String):
     _validate = _validate_if_any
 
     def __init__(self, choices: Sequence[str], **kw: Any) -> None:
-        super().__init__(metadata=_meta(kw, enum=list(choices)), **kw)
+        super().__init__(metadata=openapi_meta(kw, enum=list(choices)), **kw)
         self.choices = frozenset(choices)
         self.listing = ", ".join(choices)
 
@@ -123,7 +117,7 @@ class Currency(fields.String):
     _validate = _validate_if_any
 
     def __init__(self, **kw: Any) -> None:
-        super().__init__(metadata=_meta(kw, pattern="^[A-Z]{3}$", example="USD"), **kw)
+        super().__init__(metadata=openapi_meta(kw, pattern="^[A-Z]{3}$", example="USD"), **kw)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str) and _CURRENCY.fullmatch(value) and is_currency(value):
@@ -168,7 +162,9 @@ class DecimalString(fields.String):
         example: str = "6000.00",
         **kw: Any,
     ) -> None:
-        super().__init__(metadata=_meta(kw, pattern="^[0-9]+(\\.[0-9]+)?$", example=example), **kw)
+        super().__init__(
+            metadata=openapi_meta(kw, pattern="^[0-9]+(\\.[0-9]+)?$", example=example), **kw
+        )
         self.maximum = maximum
         self.positive = positive
         self.max_places = max_places
@@ -214,7 +210,9 @@ class StrictInt(fields.Integer):
     _validate = _validate_if_any
 
     def __init__(self, *, minimum: int = 0, maximum: int = COUNT_MAX, **kw: Any) -> None:
-        super().__init__(strict=True, metadata=_meta(kw, minimum=minimum, maximum=maximum), **kw)
+        super().__init__(
+            strict=True, metadata=openapi_meta(kw, minimum=minimum, maximum=maximum), **kw
+        )
         self.minimum = minimum
         self.maximum = maximum
 
@@ -245,7 +243,7 @@ class Timestamp(fields.DateTime):
     _validate = _validate_if_any
 
     def __init__(self, **kw: Any) -> None:
-        super().__init__(metadata=_meta(kw, example="2024-04-16T01:30:00+08:00"), **kw)
+        super().__init__(metadata=openapi_meta(kw, example="2024-04-16T01:30:00+08:00"), **kw)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 40 or not _TIMESTAMP.fullmatch(value):
@@ -276,42 +274,6 @@ class StrictDate(fields.Date):
         if not YEAR_MIN <= found.year <= YEAR_MAX:
             raise ValidationError(f"The year must be between {YEAR_MIN} and {YEAR_MAX}.")
         return found
-
-
-class BoundedList(fields.List):  # type: ignore[type-arg]
-    """A JSON array of ``min_items..max_items`` items, checked before any item is read.
-
-    Failed items keep their place (as ``None``), so indices in the partial data
-    that schema-level checks see match the document's.
-    """
-
-    _validate = _validate_if_any
-
-    def __init__(
-        self, inner: fields.Field[Any], *, max_items: int, min_items: int = 0, **kw: Any
-    ) -> None:
-        super().__init__(inner, metadata=_meta(kw, minItems=min_items, maxItems=max_items), **kw)
-        self.min_items = min_items
-        self.max_items = max_items
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
-        if not isinstance(value, list | tuple):
-            raise ValidationError("Must be a JSON array.")
-        if len(value) > self.max_items:
-            raise ValidationError(f"At most {self.max_items} items.")
-        if len(value) < self.min_items:
-            raise ValidationError(f"At least {self.min_items} item(s).")
-        result: list[Any] = []
-        errors: dict[int, Any] = {}
-        for index, item in enumerate(value):
-            try:
-                result.append(self.inner.deserialize(item, **kwargs))
-            except ValidationError as error:
-                result.append(error.valid_data)
-                errors[index] = error.messages
-        if errors:
-            raise ValidationError(errors, valid_data=result)
-        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +310,9 @@ class Aql(fields.String):
     _validate = _validate_if_any
 
     def __init__(self, *, zero_ok: bool = False, **kw: Any) -> None:
-        super().__init__(metadata=_meta(kw, pattern="^[0-9]+(\\.[0-9]+)?$", example="2.5"), **kw)
+        super().__init__(
+            metadata=openapi_meta(kw, pattern="^[0-9]+(\\.[0-9]+)?$", example="2.5"), **kw
+        )
         self.zero_ok = zero_ok
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from marshmallow import ValidationError
 
-from adjudicator.contract import load_case
-from adjudicator.contract.fields import AqlContext
+from adjudicator.contract import flatten_errors, load_case
+from adjudicator.contract.base import ContractSchema, Object
+from adjudicator.contract.fields import AqlContext, aql_context
+from adjudicator.contract.schemas import CaseSchema
 from adjudicator.errors import InvalidCase
 
 AQL = frozenset({"0.65", "1.0", "1.5", "2.5", "4.0", "6.5"})
@@ -544,3 +547,52 @@ def test_any_value_anywhere_in_a_case_is_a_dict_or_invalid_case(path: str, value
     doc = case()
     _set(path, value)(doc)
     _returns_dict_or_invalid_case(doc)
+
+
+# --- the planned load is marshmallow's own ---------------------------------------------------
+
+
+def _outcome(run: Callable[[], object]) -> object:
+    try:
+        return repr(run())
+    except ValidationError as error:
+        return flatten_errors(error.messages)
+    except InvalidCase as error:
+        return error.errors
+
+
+def _marshmallow_load(doc: dict[str, Any]) -> object:
+    """``Schema.load`` with ContractSchema's planned path switched off at every level."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ContractSchema, "direct_loader", lambda self: None)
+        patch.setattr(Object, "direct_loader", lambda self: None)
+        schema = CaseSchema()
+        with aql_context(AQL):
+            return _outcome(lambda: schema.load(doc))
+
+
+EQUIVALENCE_CASES = [
+    *[change for change, _, _ in BAD_FIELDS],
+    lambda doc: None,
+    _set("shipments", [SHIPMENT, None, {"lines": "x"}]),
+    _set("inspections", [INSPECTION, dict(INSPECTION, defects={"major": 201}, fee="1.001")]),
+    _set("order.lines", [{"line_id": "L1", "quantity": 1, "unit_price": "1"}, 5, {}]),
+    _set("_schema", 1),
+    _set("claim", {"extra": 1}),
+]
+
+
+@pytest.mark.parametrize("change", EQUIVALENCE_CASES)
+def test_planned_load_matches_marshmallows_schema_load(
+    change: Callable[[dict[str, Any]], None],
+) -> None:
+    doc = case()
+    doc["shipments"] = [SHIPMENT]
+    doc["order"]["amendments"] = [{"kind": "ship_by_extension", "days": 5,
+                                   "requested_at": "2024-04-01T00:00:00Z"}]  # fmt: skip
+    change(doc)
+    planned = _outcome(lambda: load(copy.deepcopy(doc)))
+    native = _marshmallow_load(copy.deepcopy(doc))
+    assert planned == native
+    if isinstance(planned, dict) and isinstance(native, dict):
+        assert list(planned) == list(native)  # the same paths in the same order
