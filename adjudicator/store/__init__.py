@@ -8,11 +8,13 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.models`     the tables (SQLAlchemy 2.0 typed ORM); :mod:`.migrations` owns the schema
 - :mod:`.decisions`  create, get, list and override decisions
 - :mod:`.overrides`  what a staff override must satisfy
-- :mod:`.audit`      the hash-chained audit log: append, list, verify
+- :mod:`.chain`      appending to the hash-chained audit log (one statement on PostgreSQL)
+- :mod:`.audit`      reading the audit log: list, verify
 - :mod:`.keys`       API keys: create, list, revoke, authenticate
 """
 
-from adjudicator.store.audit import Actor, AuditEntry, VerifyReport, list_audit, verify_audit
+from adjudicator.store.actor import Actor
+from adjudicator.store.audit import AuditEntry, VerifyReport, list_audit, verify_audit
 from adjudicator.store.config import StoreConfig, utc_now
 from adjudicator.store.decisions import (
     Decider,

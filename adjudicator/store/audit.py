@@ -1,40 +1,25 @@
-"""The audit log: an append-only chain of entries, each hashed over its predecessor.
+"""Reading the audit log: listing it, and verifying its hash chain.
 
-``hash = sha256(prev_hash + canonical JSON of the entry's fields)`` where the
-fields are seq, time, actor (key id and name), action, subject, request id and
-payload, and the first entry's ``prev_hash`` is 64 zeros. Appends happen inside
-the caller's write transaction, after :func:`lock_head` has serialised it
-against every other writer; :func:`verify_audit` walks the chain and names the first
-entry that was changed, deleted or reordered.
+Entries are written only by :mod:`adjudicator.store.chain`, in the same
+transaction as what they record. :func:`verify_audit` recomputes every hash
+and names the first entry that was changed, deleted or reordered.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adjudicator.canonical import canonical_json
+from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
 from adjudicator.store.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from adjudicator.store.store import Store
 
-HEAD_ID = 1
 _VERIFY_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who did it: an API key (id, name, role), or an operator at the command line."""
-
-    key_id: str | None
-    name: str
-    role: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,36 +91,6 @@ class VerifyReport:
         }
 
 
-def format_time(at: datetime) -> str:
-    """The fixed-width UTC form of an entry's time that goes into its hash."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def entry_hash(
-    prev_hash: str,
-    *,
-    seq: int,
-    at: datetime,
-    actor_key_id: str | None,
-    actor_name: str,
-    action: str,
-    subject: str,
-    request_id: str | None,
-    payload: Mapping[str, Any],
-) -> str:
-    """sha256 hex of ``prev_hash`` followed by the canonical JSON of the entry's fields."""
-    fields = {
-        "seq": seq,
-        "at": format_time(at),
-        "actor": {"key_id": actor_key_id, "name": actor_name},
-        "action": action,
-        "subject": subject,
-        "request_id": request_id,
-        "payload": dict(payload),
-    }
-    return hashlib.sha256(prev_hash.encode() + canonical_json(fields)).hexdigest()
-
-
 def _row_hash(row: AuditEntryRow) -> str:
     return entry_hash(
         row.prev_hash,
@@ -148,60 +103,6 @@ def _row_hash(row: AuditEntryRow) -> str:
         request_id=row.request_id,
         payload=row.payload,
     )
-
-
-def lock_head(session: Session) -> AuditHeadRow:
-    """Lock the chain head for this transaction and return it.
-
-    Call first in a write transaction: on PostgreSQL the row lock makes every
-    other appender wait here until this transaction ends (on SQLite the
-    transaction already holds the database's write lock).
-    """
-    return session.execute(
-        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
-    ).scalar_one()
-
-
-def append(
-    session: Session,
-    head: AuditHeadRow,
-    *,
-    at: datetime,
-    actor: Actor,
-    action: str,
-    subject: str,
-    request_id: str | None,
-    payload: Mapping[str, Any],
-) -> AuditEntryRow:
-    """Add the next entry after ``head`` (locked by :func:`lock_head`) and move the head."""
-    seq = head.seq + 1
-    digest = entry_hash(
-        head.hash,
-        seq=seq,
-        at=at,
-        actor_key_id=actor.key_id,
-        actor_name=actor.name,
-        action=action,
-        subject=subject,
-        request_id=request_id,
-        payload=payload,
-    )
-    row = AuditEntryRow(
-        seq=seq,
-        at=at,
-        actor_key_id=actor.key_id,
-        actor_name=actor.name,
-        action=action,
-        subject=subject,
-        request_id=request_id,
-        payload=dict(payload),
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(row)
-    head.seq = seq
-    head.hash = digest
-    return row
 
 
 def _entry(row: AuditEntryRow) -> AuditEntry:
@@ -235,7 +136,7 @@ def list_audit(
     if subject is not None:
         query = query.where(AuditEntryRow.subject == subject)
     query = query.order_by(AuditEntryRow.seq).limit(limit + 1)
-    with store.db.read() as session:
+    with store.db.autocommit() as session:
         rows = session.execute(query).scalars().all()
     items = [_entry(row) for row in rows[:limit]]
     following = encode_cursor({"s": items[-1].seq}) if len(rows) > limit else None

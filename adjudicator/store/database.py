@@ -1,8 +1,9 @@
 """The database connection: engines, transactions, and migrations.
 
 :class:`Database` owns one SQLAlchemy engine. :meth:`Database.read` opens a
-read-only unit of work; :meth:`Database.write` opens one that will append to
-the audit chain and so must be serialised with every other writer:
+read-only unit of work, :meth:`Database.autocommit` a session for single
+statements; :meth:`Database.write` opens one that will append to the audit
+chain and so must be serialised with every other writer:
 
 - on SQLite it starts with ``BEGIN IMMEDIATE`` (the write lock is taken at the
   start, so two writers never interleave; WAL mode lets readers go on);
@@ -71,7 +72,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **options)
+    return create_engine(url, pool_size=10, max_overflow=20, **options)
 
 
 class Database:
@@ -81,6 +82,8 @@ class Database:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        autocommit = {"isolation_level": "AUTOCOMMIT"} if self.dialect == "postgresql" else {}
+        self._autocommit = sessionmaker(self.engine.execution_options(**autocommit))
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
@@ -90,6 +93,19 @@ class Database:
         """A session for reading; rolled back at the end."""
         try:
             with self._read() as session, session.begin():
+                yield session
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable("the database is unavailable") from exc
+
+    @contextmanager
+    def autocommit(self) -> Iterator[Session]:
+        """A session for single statements, each its own transaction on PostgreSQL.
+
+        Saves the BEGIN and COMMIT round trips; on SQLite it is a deferred
+        transaction, for reading only.
+        """
+        try:
+            with self._autocommit() as session:
                 yield session
         except _UNAVAILABLE as exc:
             raise DatabaseUnavailable("the database is unavailable") from exc

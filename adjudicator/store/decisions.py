@@ -23,21 +23,22 @@ from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import defer
 
 from adjudicator.canonical import canonical_json, case_digest
 from adjudicator.dates import rfc3339
-from adjudicator.errors import InvalidCase
-from adjudicator.store import audit
-from adjudicator.store.audit import Actor
+from adjudicator.errors import InvalidCase, UnknownRuleset
+from adjudicator.store import chain
+from adjudicator.store.actor import Actor
 from adjudicator.store.errors import IdempotencyConflict, InvalidRequest, NotFound, StoreError
-from adjudicator.store.models import DecisionRow
+from adjudicator.store.models import Base, DecisionRow
 from adjudicator.store.overrides import Determination
 from adjudicator.store.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
 from adjudicator.store.store import Store
 
 IDENTIFIER_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
+_DECISIONS = Base.metadata.tables["decisions"]
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -95,15 +96,16 @@ def _request_digest(body: Mapping[str, Any], ruleset: str | None) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _by_key(session: Session, key: str) -> DecisionRow | None:
-    query = select(DecisionRow).where(DecisionRow.idempotency_key == key)
-    return session.execute(query).scalar_one_or_none()
-
-
-def _replay(row: DecisionRow, key: str, request_digest: str | None) -> StoredDecision:
-    if row.request_digest != request_digest:
-        raise IdempotencyConflict(key, row.id)
-    return _stored(row)
+def _replay(store: Store, key: str, request_digest: str | None) -> StoredDecision | None:
+    """The stored decision for ``key`` if the request matches it; ``None`` if the key is new."""
+    with store.db.autocommit() as session:
+        query = select(DecisionRow).where(DecisionRow.idempotency_key == key)
+        row = session.execute(query).scalar_one_or_none()
+        if row is None:
+            return None
+        if row.request_digest != request_digest:
+            raise IdempotencyConflict(key, row.id)
+        return _stored(row)
 
 
 def _check_text(errors: dict[str, list[str]], path: str, value: str, limit: int) -> None:
@@ -133,7 +135,9 @@ def create_decision(
     """Decide ``body`` and store it; return the stored decision and whether it is new.
 
     Raises the core's ``InvalidCase``/``UnknownRuleset``/``EngineError`` unchanged,
-    and :class:`IdempotencyConflict` for a key reused with another request.
+    and :class:`IdempotencyConflict` for a key reused with another request. A
+    repeated key is found when its insert fails on the unique constraint, so the
+    first request pays no extra query for being retryable.
     """
     digest = None
     if idempotency_key is not None:
@@ -142,15 +146,19 @@ def create_decision(
         if errors:
             raise InvalidRequest("invalid Idempotency-Key", errors)
         digest = _request_digest(body, ruleset)
-        with store.db.read() as session:
-            found = _by_key(session, idempotency_key)
-            if found is not None:
-                return _replay(found, idempotency_key, digest), False
 
     now = store.clock()
     case = _complete(body, now)
     decision_id = str(uuid.uuid4())
-    document = decider.decide(case, ruleset, decision_id=decision_id, decided_at=now).to_dict()
+    try:
+        decision = decider.decide(case, ruleset, decision_id=decision_id, decided_at=now)
+    except (InvalidCase, UnknownRuleset):
+        # A stored key answers first: the stored decision, or a 409 for another request.
+        stored = _replay(store, idempotency_key, digest) if idempotency_key is not None else None
+        if stored is None:
+            raise
+        return stored, False
+    document = decision.to_dict()
     order_id, claim_id = str(case["order"]["order_id"]), str(case["claim"]["claim_id"])
     errors = {}
     _check_text(errors, "case_id", str(case["case_id"]), IDENTIFIER_MAX)
@@ -158,71 +166,62 @@ def create_decision(
     _check_text(errors, "claim.claim_id", claim_id, IDENTIFIER_MAX)
     if errors:
         raise InvalidCase(errors)
-    row = DecisionRow(
-        id=decision_id,
-        case_id=str(case["case_id"]),
-        order_id=order_id,
-        claim_id=claim_id,
-        outcome=document["outcome"],
-        ruleset_version=document["ruleset"]["version"],
-        ruleset_digest=document["ruleset"]["digest"],
-        case_digest=case_digest(case),
-        idempotency_key=idempotency_key,
-        request_digest=digest,
-        document=document,
-        case_document=case,
-        overrides_id=None,
-        justification=None,
-        created_at=now,
-        actor_key_id=actor.key_id,
-        actor_name=actor.name,
-    )
-    payload = {
-        "decision_id": decision_id,
-        "case_id": row.case_id,
+    values: dict[str, Any] = {
+        "id": decision_id,
+        "case_id": str(case["case_id"]),
         "order_id": order_id,
         "claim_id": claim_id,
-        "outcome": row.outcome,
+        "outcome": document["outcome"],
+        "ruleset_version": document["ruleset"]["version"],
+        "ruleset_digest": document["ruleset"]["digest"],
+        "case_digest": case_digest(case),
+        "idempotency_key": idempotency_key,
+        "request_digest": digest,
+        "document": document,
+        "case_document": case,
+        "overrides_id": None,
+        "justification": None,
+        "created_at": now,
+        "actor_key_id": actor.key_id,
+        "actor_name": actor.name,
+    }
+    payload = {
+        "decision_id": decision_id,
+        "case_id": values["case_id"],
+        "order_id": order_id,
+        "claim_id": claim_id,
+        "outcome": values["outcome"],
         "refund": document["refund"],
-        "ruleset": {"version": row.ruleset_version, "digest": row.ruleset_digest},
-        "case_digest": row.case_digest,
+        "ruleset": {"version": values["ruleset_version"], "digest": values["ruleset_digest"]},
+        "case_digest": values["case_digest"],
         "idempotency_key": idempotency_key,
     }
     try:
-        with store.db.write() as session:
-            head = audit.lock_head(session)
-            if idempotency_key is not None:
-                found = _by_key(session, idempotency_key)
-                if found is not None:
-                    return _replay(found, idempotency_key, digest), False
-            session.add(row)
-            audit.append(
-                session,
-                head,
-                at=now,
-                actor=actor,
-                action="decision.created",
-                subject=decision_id,
-                request_id=request_id,
-                payload=payload,
-            )
+        chain.record(
+            store.db,
+            _DECISIONS,
+            values,
+            at=now,
+            actor=actor,
+            action="decision.created",
+            subject=decision_id,
+            request_id=request_id,
+            payload=payload,
+        )
     except IntegrityError as exc:
-        # Another writer stored the same Idempotency-Key between our check and insert.
-        if idempotency_key is None:
+        # The Idempotency-Key is already stored (a retry, or a concurrent twin).
+        stored = _replay(store, idempotency_key, digest) if idempotency_key is not None else None
+        if stored is None:
             raise StoreError("the decision could not be stored") from exc
-        with store.db.read() as session:
-            found = _by_key(session, idempotency_key)
-        if found is None:
-            raise StoreError("the decision could not be stored") from exc
-        return _replay(found, idempotency_key, digest), False
-    return _stored(row), True
+        return stored, False
+    return StoredDecision(decision_id, document, case, None, None, now), True
 
 
 def get_decision(store: Store, decision_id: str) -> StoredDecision:
     """The stored decision with that id, with its case document."""
     if _UUID.fullmatch(decision_id) is None:
         raise NotFound("decision", decision_id[:40])
-    with store.db.read() as session:
+    with store.db.autocommit() as session:
         row = session.get(DecisionRow, decision_id)
         if row is None:
             raise NotFound("decision", decision_id)
@@ -283,7 +282,7 @@ def list_decisions(
             )
         )
     query = query.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc()).limit(limit + 1)
-    with store.db.read() as session:
+    with store.db.autocommit() as session:
         rows: Sequence[DecisionRow] = session.execute(query).scalars().all()
         items = [_stored(row, with_case=False) for row in rows[:limit]]
     following = None
@@ -304,51 +303,51 @@ def override_decision(
     """Store a staff determination as a new decision that overrides ``decision_id``."""
     if _UUID.fullmatch(decision_id) is None:
         raise NotFound("decision", decision_id[:40])
-    now = store.clock()
-    with store.db.write() as session:
-        head = audit.lock_head(session)
+    with store.db.autocommit() as session:  # a stored decision never changes: no lock needed
         original = session.get(DecisionRow, decision_id)
-        if original is None:
-            raise NotFound("decision", decision_id)
-        new_id = str(uuid.uuid4())
-        document = determination.document(original.document, new_id, rfc3339(now))
-        row = DecisionRow(
-            id=new_id,
-            case_id=original.case_id,
-            order_id=original.order_id,
-            claim_id=original.claim_id,
-            outcome=determination.outcome,
-            ruleset_version=original.ruleset_version,
-            ruleset_digest=original.ruleset_digest,
-            case_digest=original.case_digest,
-            idempotency_key=None,
-            request_digest=None,
-            document=document,
-            case_document=original.case_document,
-            overrides_id=original.id,
-            justification=document["reasons"][0]["message"],
-            created_at=now,
-            actor_key_id=actor.key_id,
-            actor_name=actor.name,
-        )
-        session.add(row)
-        audit.append(
-            session,
-            head,
-            at=now,
-            actor=actor,
-            action="decision.overridden",
-            subject=new_id,
-            request_id=request_id,
-            payload={
-                "decision_id": new_id,
-                "overrides": original.id,
-                "outcome": determination.outcome,
-                "refund": document["refund"],
-                "original_outcome": original.outcome,
-                "original_refund": original.document["refund"],
-                "justification": row.justification,
-                "case_digest": original.case_digest,
-            },
-        )
-        return _stored(row)
+    if original is None:
+        raise NotFound("decision", decision_id)
+    now = store.clock()
+    new_id = str(uuid.uuid4())
+    document = determination.document(original.document, new_id, rfc3339(now))
+    justification = document["reasons"][0]["message"]
+    values: dict[str, Any] = {
+        "id": new_id,
+        "case_id": original.case_id,
+        "order_id": original.order_id,
+        "claim_id": original.claim_id,
+        "outcome": document["outcome"],
+        "ruleset_version": original.ruleset_version,
+        "ruleset_digest": original.ruleset_digest,
+        "case_digest": original.case_digest,
+        "idempotency_key": None,
+        "request_digest": None,
+        "document": document,
+        "case_document": original.case_document,
+        "overrides_id": original.id,
+        "justification": justification,
+        "created_at": now,
+        "actor_key_id": actor.key_id,
+        "actor_name": actor.name,
+    }
+    chain.record(
+        store.db,
+        _DECISIONS,
+        values,
+        at=now,
+        actor=actor,
+        action="decision.overridden",
+        subject=new_id,
+        request_id=request_id,
+        payload={
+            "decision_id": new_id,
+            "overrides": original.id,
+            "outcome": document["outcome"],
+            "refund": document["refund"],
+            "original_outcome": original.outcome,
+            "original_refund": original.document["refund"],
+            "justification": justification,
+            "case_digest": original.case_digest,
+        },
+    )
+    return StoredDecision(new_id, document, original.case_document, original.id, justification, now)

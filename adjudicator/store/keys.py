@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from adjudicator.store import audit
-from adjudicator.store.audit import Actor
+from adjudicator.store import chain
+from adjudicator.store.actor import Actor
 from adjudicator.store.errors import InvalidRequest, NotFound
-from adjudicator.store.models import ApiKeyRow
+from adjudicator.store.models import ApiKeyRow, Base
 from adjudicator.store.store import Store
 
 ROLES = ("system", "staff", "auditor", "admin")
@@ -31,6 +31,10 @@ _ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 _ID_LENGTH = 12
 _TOKEN = re.compile(r"adj_([a-z0-9]{12})_([A-Za-z0-9_-]{43})")
 _NAME_MAX = 200
+_KEYS = Base.metadata.tables["api_keys"]
+_FIND_KEY = select(_KEYS.c.name, _KEYS.c.role, _KEYS.c.key_hash, _KEYS.c.revoked_at).where(
+    _KEYS.c.id == bindparam("key_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,33 +81,31 @@ def create_key(
     key_id = "".join(secrets.choice(_ID_CHARS) for _ in range(_ID_LENGTH))
     token = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     now = store.clock()
-    with store.db.write() as session:
-        head = audit.lock_head(session)
-        row = ApiKeyRow(
-            id=key_id,
-            name=name,
-            role=role,
-            key_hash=_hash(store.key_secret, token),
-            created_at=now,
-            revoked_at=None,
-        )
-        session.add(row)
-        audit.append(
-            session,
-            head,
-            at=now,
-            actor=actor,
-            action="key.created",
-            subject=key_id,
-            request_id=request_id,
-            payload={"key_id": key_id, "name": name, "role": role},
-        )
-    return _info(row), token
+    row = {
+        "id": key_id,
+        "name": name,
+        "role": role,
+        "key_hash": _hash(store.key_secret, token),
+        "created_at": now,
+        "revoked_at": None,
+    }
+    chain.record(
+        store.db,
+        _KEYS,
+        row,
+        at=now,
+        actor=actor,
+        action="key.created",
+        subject=key_id,
+        request_id=request_id,
+        payload={"key_id": key_id, "name": name, "role": role},
+    )
+    return KeyInfo(key_id, name, role, now, None), token
 
 
 def list_keys(store: Store) -> list[KeyInfo]:
     """Every key, oldest first, revoked ones included."""
-    with store.db.read() as session:
+    with store.db.autocommit() as session:
         rows = session.execute(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).scalars()
         return [_info(row) for row in rows]
 
@@ -114,14 +116,14 @@ def revoke_key(
     """Revoke a key; return its info and whether it was revoked just now."""
     now = store.clock()
     with store.db.write() as session:
-        head = audit.lock_head(session)
+        head = chain.lock_head(session)
         row = session.get(ApiKeyRow, key_id)
         if row is None:
             raise NotFound("api key", key_id)
         if row.revoked_at is not None:
             return _info(row), False
         row.revoked_at = now
-        audit.append(
+        chain.append(
             session,
             head,
             at=now,
@@ -140,10 +142,10 @@ def authenticate(store: Store, token: str) -> Actor | None:
     if match is None:
         return None
     presented = _hash(store.key_secret, token)
-    with store.db.read() as session:
-        row = session.get(ApiKeyRow, match.group(1))
-        stored = row.key_hash if row is not None else _hash(store.key_secret, "")
-        valid = hmac.compare_digest(presented, stored)
-        if row is None or not valid or row.revoked_at is not None:
-            return None
-        return Actor(key_id=row.id, name=row.name, role=row.role)
+    with store.db.autocommit() as session:
+        found = session.execute(_FIND_KEY, {"key_id": match.group(1)}).one_or_none()
+    stored = found.key_hash if found is not None else _hash(store.key_secret, "")
+    valid = hmac.compare_digest(presented, stored)
+    if found is None or not valid or found.revoked_at is not None:
+        return None
+    return Actor(key_id=match.group(1), name=found.name, role=found.role)

@@ -126,7 +126,7 @@ class AuditEntryRow(Base):
 
 
 class AuditHeadRow(Base):
-    """The single row holding the chain's last seq and hash.
+    """The single row holding the chain's last seq, hash and the hash before it.
 
     Appenders lock it (``SELECT ... FOR UPDATE``) to serialise the chain, and
     verification compares it with the last entry, which reveals a truncated tail.
@@ -136,4 +136,5 @@ class AuditHeadRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

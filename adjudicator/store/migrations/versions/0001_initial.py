@@ -81,9 +81,10 @@ def upgrade() -> None:
         "audit_head",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
-    op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": GENESIS_HASH}])
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "prev_hash": GENESIS_HASH, "hash": GENESIS_HASH}])
 
 
 def downgrade() -> None:
