@@ -21,12 +21,31 @@ from adjudicator import Adjudicator, EngineError
 EXPONENTS = {"USD": 2, "JPY": 0, "KWD": 3}
 SAMPLE_SIZES = [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000, 100]
 AQLS = ["0.65", "1.0", "1.5", "2.5", "4.0", "6.5"]
-GROUNDS = ["non_shipment", "late_shipment", "quality", "quantity_shortage", "not_received",
-           "cost_dispute", "after_sales", "other"]
-REMEDIES = ["cancel_full_refund", "cancel_remainder", "reject_and_return", "return_and_refund",
-            "keep_partial_refund", "keep_goods_compensation"]
-OFFSETS = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)),
-           timezone(timedelta(hours=14)), timezone(timedelta(hours=-11))]
+GROUNDS = [
+    "non_shipment",
+    "late_shipment",
+    "quality",
+    "quantity_shortage",
+    "not_received",
+    "cost_dispute",
+    "after_sales",
+    "other",
+]
+REMEDIES = [
+    "cancel_full_refund",
+    "cancel_remainder",
+    "reject_and_return",
+    "return_and_refund",
+    "keep_partial_refund",
+    "keep_goods_compensation",
+]
+OFFSETS = [
+    UTC,
+    timezone(timedelta(hours=8)),
+    timezone(timedelta(hours=-5)),
+    timezone(timedelta(hours=14)),
+    timezone(timedelta(hours=-11)),
+]
 DAY0 = date(2024, 3, 1)
 COMPANIES = ["SGS", "Bureau Veritas", "TÜV Rheinland", "Local Lab"]
 CLASSES = ("critical", "major", "minor")
@@ -73,12 +92,23 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     for index in range(draw(st.integers(1, 3))):
         places = draw(st.integers(0, 4))
         price = Decimal(draw(st.integers(1, 50_000))).scaleb(-places)
-        tolerance = draw(st.sampled_from([
-            {"kind": "exact"}, {"kind": "about"},
-            {"kind": "percent", "plus": "3", "minus": "5"},
-        ]))
-        lines.append({"line_id": f"L{index + 1}", "quantity": draw(st.integers(1, 5000)),
-                      "unit_price": str(price), "tolerance": tolerance})
+        tolerance = draw(
+            st.sampled_from(
+                [
+                    {"kind": "exact"},
+                    {"kind": "about"},
+                    {"kind": "percent", "plus": "3", "minus": "5"},
+                ]
+            )
+        )
+        lines.append(
+            {
+                "line_id": f"L{index + 1}",
+                "quantity": draw(st.integers(1, 5000)),
+                "unit_price": str(price),
+                "tolerance": tolerance,
+            }
+        )
     ids = [line["line_id"] for line in lines]
     order: dict[str, Any] = {
         "order_id": "PO-P",
@@ -95,27 +125,44 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         order["ship_by"] = {"date": (DAY0 + timedelta(days=draw(st.integers(20, 60)))).isoformat()}
     else:
-        order["ship_by"] = {"days_after_payment": draw(st.integers(0, 50)),
-                            "anchor": draw(st.sampled_from(["initial", "balance"]))}
+        order["ship_by"] = {
+            "days_after_payment": draw(st.integers(0, 50)),
+            "anchor": draw(st.sampled_from(["initial", "balance"])),
+        }
     if draw(st.booleans()):
         order["supplier_assurance_limit"] = money(0, 50_000 * scale)
     if draw(st.booleans()):
-        order["quality"] = {"measurable_spec": draw(st.booleans()), "inspection_level": "II",
-                            "aql": {"critical": "0", "major": draw(st.sampled_from(AQLS)),
-                                    "minor": draw(st.sampled_from(AQLS))}}
+        order["quality"] = {
+            "measurable_spec": draw(st.booleans()),
+            "inspection_level": "II",
+            "aql": {
+                "critical": "0",
+                "major": draw(st.sampled_from(AQLS)),
+                "minor": draw(st.sampled_from(AQLS)),
+            },
+        }
     if draw(st.booleans()):
         order["delay_compensation"] = {"percent_per_day": "0.5", "max_percent": "5"}
     amendments = []
     for _ in range(draw(st.integers(0, 2))):
         if draw(st.booleans()):
-            amendments.append({"kind": "ship_by_extension", "days": draw(st.integers(1, 60)),
-                               "requested_at": _ts(draw(_moment(0, 60))), "channel": "platform"})
+            amendments.append(
+                {
+                    "kind": "ship_by_extension",
+                    "days": draw(st.integers(1, 60)),
+                    "requested_at": _ts(draw(_moment(0, 60))),
+                    "channel": "platform",
+                }
+            )
         else:
-            amendments.append({
-                "kind": "ship_by_change",
-                "new_date": (DAY0 + timedelta(days=draw(st.integers(20, 100)))).isoformat(),
-                "agreed_by_buyer_at": _ts(draw(_moment(0, 60))),
-                "channel": draw(st.sampled_from(["platform", "off_platform"]))})
+            amendments.append(
+                {
+                    "kind": "ship_by_change",
+                    "new_date": (DAY0 + timedelta(days=draw(st.integers(20, 100)))).isoformat(),
+                    "agreed_by_buyer_at": _ts(draw(_moment(0, 60))),
+                    "channel": draw(st.sampled_from(["platform", "off_platform"])),
+                }
+            )
     order["amendments"] = amendments
 
     payments = []
@@ -125,13 +172,17 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             "kind": draw(st.sampled_from(["initial", "balance", "other"])),
             "method": "card",
             "amount": money(0, 30_000 * scale),
-            "credited_at": _ts(draw(_moment(0, 40))) if mostly(8) else draw(
-                st.one_of(st.none(), _moment(0, 120).map(_ts))),
+            "credited_at": _ts(draw(_moment(0, 40)))
+            if mostly(8)
+            else draw(st.one_of(st.none(), _moment(0, 120).map(_ts))),
             "to_designated_account": mostly(8),
             "confirmed_without_funds": not mostly(9),
         }
-        status = None if mostly(8) else draw(
-            st.sampled_from(["pending", "refunded_to_buyer", "rejected"]))
+        status = (
+            None
+            if mostly(8)
+            else draw(st.sampled_from(["pending", "refunded_to_buyer", "rejected"]))
+        )
         if status is not None:
             payment["chargeback"] = {"status": status, "filed_at": "2024-04-01T00:00:00Z"}
         payments.append(payment)
@@ -148,17 +199,30 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
                 items.append(item)
         if not items:
             items = [{"line_id": ids[0], "quantity": lines[0]["quantity"]}]
-        kind = draw(st.sampled_from(["bill_of_lading", "sea_waybill", "air_waybill",
-                                     "courier_receipt", "platform_scan", "other"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "bill_of_lading",
+                    "sea_waybill",
+                    "air_waybill",
+                    "courier_receipt",
+                    "platform_scan",
+                    "other",
+                ]
+            )
+        )
         doc: dict[str, Any] = {"kind": kind}
         when = DAY0 + timedelta(days=draw(st.integers(10, 100)))
         if kind in ("bill_of_lading", "sea_waybill"):
             doc["on_board_on"] = when.isoformat()
         else:
             doc["picked_up_at"] = _ts(draw(_moment(10, 100)))
-        shipment: dict[str, Any] = {"shipment_id": f"S{index + 1}", "lines": items,
-                                    "transport_document": doc,
-                                    "transit_loss": draw(st.booleans()) and draw(st.booleans())}
+        shipment: dict[str, Any] = {
+            "shipment_id": f"S{index + 1}",
+            "lines": items,
+            "transport_document": doc,
+            "transit_loss": draw(st.booleans()) and draw(st.booleans()),
+        }
         if draw(st.booleans()):
             shipment["received_on"] = (when + timedelta(days=draw(st.integers(5, 40)))).isoformat()
         if draw(st.booleans()):
@@ -185,8 +249,12 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
 
     filed = draw(_moment(35, 130))
     ground = draw(st.sampled_from(GROUNDS[:5] if mostly(9) else GROUNDS))
-    claim: dict[str, Any] = {"claim_id": "C-P", "ground": ground,
-                             "remedy": draw(st.sampled_from(REMEDIES)), "filed_at": _ts(filed)}
+    claim: dict[str, Any] = {
+        "claim_id": "C-P",
+        "ground": ground,
+        "remedy": draw(st.sampled_from(REMEDIES)),
+        "filed_at": _ts(filed),
+    }
     if draw(st.booleans()):
         chosen = draw(
             st.lists(st.sampled_from(lines), min_size=1, unique_by=lambda x: x["line_id"])
@@ -198,16 +266,28 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         claim["amount_claimed"] = money(0, 40_000 * scale)
     prior = [
-        {"claim_id": f"PC{index + 1}", "ground": draw(st.sampled_from(GROUNDS)),
-         "status": draw(st.sampled_from(["open", "withdrawn", "closed_no_response"]))
-         if not mostly(7) else draw(st.sampled_from(["settled", "decided"])),
-         "filed_at": "2024-03-20T00:00:00Z", "refund_granted": money(0, 10_000 * scale)}
+        {
+            "claim_id": f"PC{index + 1}",
+            "ground": draw(st.sampled_from(GROUNDS)),
+            "status": draw(st.sampled_from(["open", "withdrawn", "closed_no_response"]))
+            if not mostly(7)
+            else draw(st.sampled_from(["settled", "decided"])),
+            "filed_at": "2024-03-20T00:00:00Z",
+            "refund_granted": money(0, 10_000 * scale),
+        }
         for index in range(draw(st.integers(0, 2)) if not mostly(6) else 0)
     ]
     as_of = filed.astimezone(UTC) + timedelta(days=draw(st.integers(0, 20)))
-    return {"case_id": "PROP", "as_of": _ts(as_of), "order": order, "payments": payments,
-            "shipments": shipments, "inspections": inspections, "claim": claim,
-            "prior_claims": prior}
+    return {
+        "case_id": "PROP",
+        "as_of": _ts(as_of),
+        "order": order,
+        "payments": payments,
+        "shipments": shipments,
+        "inspections": inspections,
+        "claim": claim,
+        "prior_claims": prior,
+    }
 
 
 KNOWN_ENGINE_BUG = "failed: 'covered'"
@@ -244,9 +324,14 @@ def test_decision_invariants(case: dict[str, Any]) -> None:
     claimed = case["claim"].get("amount_claimed")
     if claimed is not None:
         assert refund <= Decimal(claimed)
-    for text in (doc["refund"]["amount"], doc["fee_reimbursement"]["amount"], *(
-            money[k] for k in ("loss", "assurance_amount", "covered_payments", "prior_refunds",
-                               "cap"))):
+    for text in (
+        doc["refund"]["amount"],
+        doc["fee_reimbursement"]["amount"],
+        *(
+            money[k]
+            for k in ("loss", "assurance_amount", "covered_payments", "prior_refunds", "cap")
+        ),
+    ):
         assert -Decimal(text).as_tuple().exponent == exponent, text
     assert doc["refund"]["currency"] == case["order"]["currency"]
     assert _decide(case) == doc

@@ -1,0 +1,99 @@
+"""Decisions do not leak into each other: no session outlives its decision, and a
+shared :class:`Adjudicator` gives, from 8 threads at once, exactly what it gives
+one case at a time."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from durable_rules_engine import update_state  # the probe below opens a session by hand
+
+from adjudicator import Adjudicator, EngineError
+
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _fixture_cases() -> list[dict[str, Any]]:
+    cases = []
+    for path in sorted(FIXTURES_DIR.glob("*.json")):
+        cases.append(json.loads(path.read_text(encoding="utf-8"))["case"])
+    return cases
+
+
+def _decide(adj: Adjudicator, case: dict[str, Any]) -> dict[str, Any]:
+    """The decision document, or the error a known engine bug raises for this case."""
+    try:
+        return adj.decide(case).to_dict()
+    except EngineError as exc:
+        return {"error": str(exc)}
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[dict[str, Any]]:
+    found = _fixture_cases()
+    assert len(found) >= 20
+    return found
+
+
+def test_ten_thousand_decisions_leave_no_session(cases: list[dict[str, Any]]) -> None:
+    adj = Adjudicator()
+    first = [_decide(adj, case) for case in cases]
+    for index in range(10_000):
+        position = index % len(cases)
+        assert _decide(adj, cases[position]) == first[position], cases[position]["case_id"]
+
+    ruleset = adj.catalog.active
+    rules = adj.engine._host.get_ruleset(ruleset.engine_name)
+    upcoming = next(adj.engine._sids)
+    assert upcoming > 10_000
+    for sid in range(upcoming - 200, upcoming):
+        with pytest.raises(Exception, match="state"):
+            rules.get_state(str(sid))
+
+    # control: the probe can see a live session, so the check above is not vacuous
+    update_state(rules._handle, orjson.dumps({"sid": "probe", "$s": 1}).decode())
+    assert rules.get_state("probe")["sid"] == "probe"
+    rules.delete_state("probe")
+    with pytest.raises(Exception, match="state"):
+        rules.get_state("probe")
+
+    assert [_decide(adj, case) for case in cases] == first
+
+
+def test_threads_share_one_adjudicator(cases: list[dict[str, Any]]) -> None:
+    expected = [_decide(Adjudicator(), case) for case in cases]
+    shared = Adjudicator()
+    threads_n, rounds = 8, 15
+    barrier = threading.Barrier(threads_n)
+    got: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+    failures: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            barrier.wait()
+            order = list(range(len(cases)))
+            order = order[worker:] + order[:worker]  # every thread starts somewhere else
+            mine = []
+            for _ in range(rounds):
+                for position in order:
+                    mine.append((position, _decide(shared, cases[position])))
+            got[worker] = mine
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert sorted(got) == list(range(threads_n))
+    for worker, results in got.items():
+        assert len(results) == rounds * len(cases)
+        for position, document in results:
+            assert document == expected[position], (worker, cases[position]["case_id"])
