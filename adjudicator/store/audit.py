@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
@@ -91,7 +91,7 @@ class VerifyReport:
         }
 
 
-def _row_hash(row: AuditEntryRow) -> str:
+def _row_hash(row: Row[Any]) -> str:
     return entry_hash(
         row.prev_hash,
         seq=row.seq,
@@ -159,33 +159,37 @@ def verify_audit(store: Store) -> VerifyReport:
     with store.db.read() as session:
         head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID)).scalar_one()
         head_seq, head_hash = head.seq, head.hash
-        expected_seq, prev = 1, GENESIS_HASH
-        checked = 0
-        query = (
-            select(AuditEntryRow)
-            .where(AuditEntryRow.seq <= head_seq)
-            .order_by(AuditEntryRow.seq)
-            .execution_options(yield_per=_VERIFY_BATCH)
-        )
-        for row in session.execute(query).scalars():
+        checked, last_hash, broken = _walk(session, head_seq)
+    if broken is None and checked < head_seq:
+        detail = f"the head says {head_seq} entries but the log ends at {checked}"
+        broken = Broken(checked + 1, "deleted", detail)
+    if broken is None and last_hash != head_hash:
+        broken = Broken(head_seq, "changed", "the last entry's hash differs from the chain head")
+    return VerifyReport(checked, head_seq, head_hash, broken)
+
+
+def _walk(session: Session, head_seq: int) -> tuple[int, str, Broken | None]:
+    """Check entries 1..head_seq in order: (entries that hold, last good hash, first break)."""
+    expected_seq, prev = 1, GENESIS_HASH
+    query = (
+        select(*(column for column in AuditEntryRow.__table__.c))
+        .where(AuditEntryRow.seq <= head_seq)
+        .order_by(AuditEntryRow.seq)
+        .execution_options(yield_per=_VERIFY_BATCH)
+    )
+    result = session.execute(query)
+    try:
+        for row in result:
             broken = _check(session, row, expected_seq, prev)
             if broken is not None:
-                return VerifyReport(checked, head_seq, head_hash, broken)
-            checked += 1
+                return expected_seq - 1, prev, broken
             expected_seq, prev = row.seq + 1, row.hash
-            session.expunge(row)
-        if expected_seq <= head_seq:
-            detail = f"the head says {head_seq} entries but the log ends at {expected_seq - 1}"
-            return VerifyReport(
-                checked, head_seq, head_hash, Broken(expected_seq, "deleted", detail)
-            )
-        if prev != head_hash:
-            detail = "the last entry's hash differs from the chain head"
-            return VerifyReport(checked, head_seq, head_hash, Broken(head_seq, "changed", detail))
-    return VerifyReport(checked, head_seq, head_hash, None)
+    finally:
+        result.close()
+    return expected_seq - 1, prev, None
 
 
-def _check(session: Session, row: AuditEntryRow, seq: int, prev: str) -> Broken | None:
+def _check(session: Session, row: Row[Any], seq: int, prev: str) -> Broken | None:
     if row.seq != seq:
         return Broken(seq, "deleted", f"entry {seq} is missing; the next entry is {row.seq}")
     if row.prev_hash != prev:
