@@ -337,6 +337,44 @@ def test_decision_invariants(case: dict[str, Any]) -> None:
     assert _decide(case) == doc
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_cap_04_refund_is_the_smallest_figure_and_binding_names_it(case: dict[str, Any]) -> None:
+    doc = _decide(case)
+    if doc["outcome"] not in ("upheld_full", "upheld_partial"):
+        return
+    money = doc["money"]
+    refund = Decimal(doc["refund"]["amount"])
+    loss, cap = Decimal(money["loss"]), Decimal(money["cap"])
+    claimed = case["claim"].get("amount_claimed")
+    figures = [loss, cap] + ([Decimal(claimed)] if claimed is not None else [])
+    assert refund == min(figures)
+    named = {
+        "loss": loss,
+        "assurance_amount": cap,
+        "covered_payments": cap,
+        "prior_refunds": cap,
+        "amount_claimed": Decimal(claimed) if claimed is not None else None,
+    }
+    assert named[money["binding"]] == refund, money
+    prior = Decimal(money["prior_refunds"])
+    assert cap == max(
+        Decimal(0),
+        min(Decimal(money["assurance_amount"]), Decimal(money["covered_payments"])) - prior,
+    )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_every_reason_names_a_rule_and_the_trace_is_numbered(case: dict[str, Any]) -> None:
+    doc = _decide(case)
+    known = {spec.id for spec in _adj().catalog.active.rules} | {f"SHIP-0{n}" for n in range(1, 6)}
+    assert {reason["rule"] for reason in doc["reasons"]} <= known
+    assert all(reason["message"] and "{" not in reason["message"] for reason in doc["reasons"])
+    assert [step["step"] for step in doc["trace"]] == list(range(1, len(doc["trace"]) + 1))
+    assert {step["rule"] for step in doc["trace"]} <= known
+
+
 @pytest.mark.parametrize("currency", sorted(EXPONENTS))
 def test_strategy_builds_valid_cases(currency: str) -> None:
     """The generator is worth something only if the contract accepts what it builds."""
