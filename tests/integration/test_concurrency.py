@@ -21,7 +21,7 @@ PROCESSES, EACH = 4, 200
 def test_four_processes_times_two_hundred_decisions_make_one_chain(
     store: Store, database_url: str
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "support"), str(HERE)])}
     writers = [
         subprocess.Popen(
             [sys.executable, str(HERE / "writer.py"), database_url, str(EACH), f"w{i}"],

@@ -31,6 +31,7 @@ from adjudicator.store.models import (
 )
 
 PG_ENV = "ADJUDICATOR_TEST_DATABASE_URL"
+ROLES = ("system", "staff", "auditor", "admin")
 KEY_SECRET = b"test-secret"
 
 WORKED_EXAMPLE_1: dict[str, Any] = {
@@ -135,3 +136,8 @@ _ids = itertools.count()
 def unique(prefix: str) -> str:
     """A unique, readable id."""
     return f"{prefix}-{next(_ids)}-{uuid.uuid4().hex[:6]}"
+
+
+def auth(token: str | None) -> dict[str, str]:
+    """The Authorization header for ``token`` (none for ``None``)."""
+    return {} if token is None else {"Authorization": f"Bearer {token}"}

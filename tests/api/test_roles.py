@@ -1,0 +1,112 @@
+"""Every route with every role, with a revoked key, a malformed key, and no key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from servicekit import ROLES, auth, make_case
+
+ANYONE = None
+ANY_KEY = frozenset(ROLES)
+OVERRIDE = {"outcome": "upheld_partial", "refund": {"amount": "10.00"}, "justification": "ok"}
+
+# method, path template, roles allowed (admin always is), success status, JSON body
+ROUTES: list[tuple[str, str, frozenset[str] | None, int, Any]] = [
+    ("GET", "/healthz", ANYONE, 200, None),
+    ("GET", "/readyz", ANYONE, 200, None),
+    ("GET", "/v1/openapi.json", ANYONE, 200, None),
+    ("POST", "/v1/decisions", frozenset({"system", "staff"}), 201, "case"),
+    ("GET", "/v1/decisions", frozenset({"staff", "auditor"}), 200, None),
+    ("GET", "/v1/decisions/{id}", frozenset({"system", "staff", "auditor"}), 200, None),
+    ("POST", "/v1/decisions/{id}/override", frozenset({"staff"}), 201, OVERRIDE),
+    ("GET", "/v1/rulesets", ANY_KEY, 200, None),
+    ("GET", "/v1/rulesets/{version}", ANY_KEY, 200, None),
+    ("GET", "/v1/audit", frozenset({"auditor"}), 200, None),
+    ("GET", "/v1/audit/verify", frozenset({"auditor"}), 200, None),
+]
+CALLERS = [*ROLES, "revoked", "malformed", None]
+
+
+def _expected(allowed: frozenset[str] | None, success: int, caller: str | None) -> int:
+    if allowed is None:
+        return success
+    if caller not in ROLES:
+        return 401
+    return success if caller in allowed | {"admin"} else 403
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=[str(c) for c in CALLERS])
+@pytest.mark.parametrize(
+    ("method", "template", "allowed", "success", "body"),
+    ROUTES,
+    ids=[f"{m} {p}" for m, p, *_ in ROUTES],
+)
+def test_route_by_role(
+    app: Flask,
+    client: FlaskClient,
+    keys: dict[str, str],
+    decision: dict[str, Any],
+    method: str,
+    template: str,
+    allowed: frozenset[str] | None,
+    success: int,
+    body: Any,
+    caller: str | None,
+) -> None:
+    token = {"malformed": "adj_not-a-key", None: None}.get(caller, keys.get(str(caller)))
+    version = app.extensions["adjudicator"].adjudicator.catalog.active.version
+    path = template.format(id=decision["decision_id"], version=version)
+    payload = make_case() if body == "case" else body
+    response = client.open(path, method=method, json=payload, headers=auth(token))
+    assert response.status_code == _expected(allowed, success, caller), response.get_data(
+        as_text=True
+    )
+    if response.status_code in (401, 403):
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["status"] == response.status_code
+    if response.status_code == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_matrix_covers_every_documented_operation(client: FlaskClient) -> None:
+    spec = client.get("/v1/openapi.json").get_json()
+    documented = {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    tested = {(m, p.replace("{id}", "{decision_id}")) for m, p, *_ in ROUTES}
+    assert documented | {("GET", "/v1/openapi.json")} == tested
+
+
+def test_the_documented_roles_are_the_enforced_ones(client: FlaskClient) -> None:
+    spec = client.get("/v1/openapi.json").get_json()
+    for method, template, allowed, _, _ in ROUTES:
+        if allowed is None or template == "/v1/openapi.json":
+            continue
+        operation = spec["paths"][template.replace("{id}", "{decision_id}")][method.lower()]
+        assert set(operation["x-roles"]) == set(allowed | {"admin"})
+        assert operation["security"] == [{"bearerAuth": []}]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "bearer adj_x",
+        "Token abc",
+        "Bearer " + "a" * 5000,
+    ],
+)
+def test_a_malformed_authorization_header_is_401(
+    client: FlaskClient, keys: dict[str, str], header: str
+) -> None:
+    response = client.get("/v1/rulesets", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"

@@ -1,0 +1,27 @@
+"""The store and the service commands load without Flask; the core loads without SQLAlchemy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = (
+    "import sys, {modules}; "
+    "print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & {{{banned}}})))"
+)
+
+
+def _loaded(modules: str, banned: set[str]) -> str:
+    code = PROBE.format(modules=modules, banned=", ".join(repr(b) for b in banned))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_store_and_cli_load_without_flask() -> None:
+    banned = {"flask", "flask_smorest", "werkzeug", "api"}
+    assert _loaded("adjudicator.store, adjudicator.cli, adjudicator.cli.service", banned) == ""
+
+
+def test_the_decision_core_loads_without_the_database() -> None:
+    banned = {"sqlalchemy", "alembic", "psycopg", "flask", "gunicorn"}
+    assert _loaded("adjudicator, adjudicator.decide", banned) == ""
