@@ -204,7 +204,11 @@ def record_shortfall(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
 
 
 def find_breach(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """A covered breach is established; the goods it affects are remembered for the loss."""
+    """A covered breach is established; the goods it affects are remembered for the loss.
+
+    ``state.scope`` says whether the breach reaches everything the remedy asks
+    for (``whole``: the whole order, or the lines the claim names) or only part.
+    """
     state, n = facts["state"], ctx.normalised
     state["finding"] = "breach"
     state["breach"] = rule.args["breach"]
@@ -217,6 +221,8 @@ def find_breach(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
         "shortfall": ctx.shortfall,
     }[affects]
     ctx.affected = dict(chosen)
+    whole = sum(chosen.values()) >= sum(n.ordered.values())
+    state["scope"] = "whole" if whole or n.case["claim"].get("affected_lines") else "part"
     ctx.reason(rule.args["reason"], rule.id, rule.message)
 
 

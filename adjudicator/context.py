@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from adjudicator import money
 from adjudicator.decision import Reason, TraceStep
+from adjudicator.fact_types import DISPLAY_KEYS
 from adjudicator.facts import Normalised
 from adjudicator.rules.model import Ruleset
+
+_FIGURES = ("loss", "refund", "cap", "assurance", "covered", "prior", "fee")
+"""Money figures a message may name before a rule has computed them: zero until then."""
 
 
 @dataclass(slots=True)
@@ -36,7 +41,11 @@ class Context:
     @classmethod
     def start(cls, normalised: Normalised, ruleset: Ruleset) -> Context:
         """A fresh context, with the derived-date steps and reasons of normalisation."""
-        ctx = cls(normalised=normalised, ruleset=ruleset, display=dict(normalised.display))
+        zero = money.format_minor(0, normalised.currency)
+        display = {key: "not set" for key in DISPLAY_KEYS}
+        display.update({key: zero for key in _FIGURES})
+        display.update(normalised.display)
+        ctx = cls(normalised=normalised, ruleset=ruleset, display=display)
         for rule_id, facts in normalised.derived:
             ctx.step(rule_id, facts)
         ctx.reasons.extend(normalised.reasons)

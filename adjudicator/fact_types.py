@@ -95,6 +95,7 @@ STATE_FIELDS: Final[dict[str, tuple[str, object]]] = {
     "short_lines": ("int", 0),
     "finding": ("str", "none"),
     "breach": ("str", "none"),
+    "scope": ("str", "none"),
     "outcome": ("str", "none"),
     "upheld": ("int", 0),
     "loss": ("money", 0),

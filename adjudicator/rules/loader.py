@@ -24,6 +24,8 @@ from adjudicator.rules.model import Catalog, Ruleset, RuleSpec
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 _VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml")
+_REQUIRED_KEYS = frozenset({"id", "title", "source", "stage", "when", "action"})
+_OPTIONAL_KEYS = frozenset({"args", "message"})
 
 
 def load_catalog(root: Path | None = None, name: str = "trade_assurance") -> Catalog:
@@ -105,9 +107,12 @@ def _compile_rule(
     index: int, raw: Mapping[str, Any], stages: list[str], parameters: Mapping[str, Any]
 ) -> RuleSpec:
     rule_id = str(raw.get("id", f"#{index}"))
-    for key in ("id", "title", "source", "stage", "when", "action"):
+    for key in _REQUIRED_KEYS:
         if key not in raw:
             raise RulesetError(f"rule {rule_id}: missing {key!r}")
+    unknown_keys = sorted(set(raw) - _REQUIRED_KEYS - _OPTIONAL_KEYS)
+    if unknown_keys:
+        raise RulesetError(f"rule {rule_id}: unknown keys {unknown_keys}")
     stage = raw["stage"]
     if stage not in stages:
         raise RulesetError(f"rule {rule_id}: unknown stage {stage!r}")
