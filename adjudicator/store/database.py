@@ -6,7 +6,11 @@ statements; :meth:`Database.write` opens one that will append to the audit
 chain and so must be serialised with every other writer:
 
 - on SQLite it starts with ``BEGIN IMMEDIATE`` (the write lock is taken at the
-  start, so two writers never interleave; WAL mode lets readers go on);
+  start, so two writers never interleave; WAL mode lets readers go on). Before
+  that, writers queue on a gate (a thread lock, and ``flock`` on a file beside
+  the database for other processes), so they wait in the kernel and wake as
+  soon as the writer before them is done, instead of polling SQLite's busy
+  handler with growing sleeps;
 - on PostgreSQL the audit module locks the chain-head row with
   ``SELECT ... FOR UPDATE`` as the first statement of the transaction.
 
@@ -15,6 +19,9 @@ SQLAlchemy's connection errors are wrapped into :class:`DatabaseUnavailable`.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +82,43 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, **options)
 
 
+class _WriterGate:
+    """Serialises SQLite writers: threads by a lock, processes by ``flock`` on a file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._lock:
+            if self._path is None:
+                yield
+                return
+            if self._fd is None or self._pid != os.getpid():  # not inherited across fork
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+
+def _gate_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database + "-lock")
+
+
 class Database:
     """One database: sessions for reading and for serialised writing, and migrations."""
 
@@ -87,6 +131,7 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
+        self._gate = _WriterGate(_gate_file(self.engine)) if self.dialect == "sqlite" else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -114,10 +159,18 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
         try:
-            with self._write() as session, session.begin():
+            with self._gated(), self._write() as session, session.begin():
                 yield session
         except _UNAVAILABLE as exc:
             raise DatabaseUnavailable("the database is unavailable") from exc
+
+    @contextmanager
+    def _gated(self) -> Iterator[None]:
+        if self._gate is None:
+            yield
+        else:
+            with self._gate.hold():
+                yield
 
     def ping(self) -> None:
         """Run a trivial query; raise :class:`DatabaseUnavailable` when it fails."""
@@ -129,7 +182,10 @@ class Database:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.execution_options(**{_WRITE: True}).begin() as connection:
+            with (
+                self._gated(),
+                self.engine.execution_options(**{_WRITE: True}).begin() as connection,
+            ):
                 if self.dialect == "postgresql":
                     connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
                 config.attributes["connection"] = connection
@@ -140,3 +196,5 @@ class Database:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._gate is not None:
+            self._gate.close()
