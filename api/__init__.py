@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
@@ -98,13 +98,7 @@ def _assign_request_id() -> None:
 
 def _finish(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
-    if g.get("recycle_worker") and _recycle_enabled():
+    if g.get("recycle_worker") and current_app.config["RECYCLE_ON_ENGINE_FAULT"]:
         # The engine asked to be replaced: let gunicorn start a fresh worker after this reply.
         response.call_on_close(lambda: os.kill(os.getpid(), signal.SIGTERM))
     return response
-
-
-def _recycle_enabled() -> bool:
-    from flask import current_app
-
-    return bool(current_app.config["RECYCLE_ON_ENGINE_FAULT"])

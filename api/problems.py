@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
@@ -179,8 +178,3 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(AdjudicatorError, _core_error)
     app.register_error_handler(Exception, _internal)
-
-
-def as_problem(status: int, kind: str, detail: str, **errors: Any) -> Problem:
-    """A :class:`Problem` to raise from a view or a hook."""
-    return Problem(status, kind, detail, {k: [str(v)] for k, v in errors.items()})

@@ -35,7 +35,7 @@ from adjudicator.store import (
 
 APP_FACTORY = "api:create_app({'RECYCLE_ON_ENGINE_FAULT': True})"
 DEFAULT_WORKERS = 2
-DEFAULT_THREADS = 4
+DEFAULT_THREADS = 2
 
 
 def _config() -> StoreConfig:

@@ -6,7 +6,9 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.store`      ``Store`` / ``open_store``: one database, the key secret, the clock
 - :mod:`.database`   engines, serialised write transactions, migrations
 - :mod:`.models`     the tables (SQLAlchemy 2.0 typed ORM); :mod:`.migrations` owns the schema
-- :mod:`.decisions`  create, get, list and override decisions
+- :mod:`.decisions`  decide and store a case; override a decision
+- :mod:`.queries`    read decisions back: by id, or a filtered page
+- :mod:`.records`    ``StoredDecision`` and the column checks
 - :mod:`.overrides`  what a staff override must satisfy
 - :mod:`.chain`      appending to the hash-chained audit log (one statement on PostgreSQL)
 - :mod:`.audit`      reading the audit log: list, verify
@@ -16,15 +18,7 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 from adjudicator.store.actor import Actor
 from adjudicator.store.audit import AuditEntry, VerifyReport, list_audit, verify_audit
 from adjudicator.store.config import StoreConfig, utc_now
-from adjudicator.store.decisions import (
-    Decider,
-    DecisionFilter,
-    StoredDecision,
-    create_decision,
-    get_decision,
-    list_decisions,
-    override_decision,
-)
+from adjudicator.store.decisions import Decider, create_decision, override_decision
 from adjudicator.store.errors import (
     DatabaseUnavailable,
     IdempotencyConflict,
@@ -35,6 +29,8 @@ from adjudicator.store.errors import (
 from adjudicator.store.keys import ROLES, KeyInfo, authenticate, create_key, list_keys, revoke_key
 from adjudicator.store.overrides import Determination
 from adjudicator.store.pagination import MAX_LIMIT, Page
+from adjudicator.store.queries import DecisionFilter, get_decision, list_decisions
+from adjudicator.store.records import StoredDecision
 from adjudicator.store.store import Store, open_store
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The decision service: decide and store, read back, list, and override.
+"""The decision service: decide and store a case; override a decision.
 
 ``create_decision`` fills what the caller may leave out (``case_id``,
 ``as_of``), asks the pure core to decide, and commits the decision, its case
@@ -14,16 +14,13 @@ to the one it overrides; no stored decision is ever changed.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
 
 from adjudicator.canonical import canonical_json, case_digest
 from adjudicator.dates import rfc3339
@@ -33,13 +30,17 @@ from adjudicator.store.actor import Actor
 from adjudicator.store.errors import IdempotencyConflict, InvalidRequest, NotFound, StoreError
 from adjudicator.store.models import Base, DecisionRow
 from adjudicator.store.overrides import Determination
-from adjudicator.store.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from adjudicator.store.records import (
+    IDEMPOTENCY_KEY_MAX,
+    IDENTIFIER_MAX,
+    StoredDecision,
+    check_text,
+    is_decision_id,
+    stored_decision,
+)
 from adjudicator.store.store import Store
 
-IDENTIFIER_MAX = 200
-IDEMPOTENCY_KEY_MAX = 255
 _DECISIONS = Base.metadata.tables["decisions"]
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class DecisionLike(Protocol):
@@ -61,36 +62,6 @@ class Decider(Protocol):
     ) -> DecisionLike: ...
 
 
-@dataclass(frozen=True, slots=True)
-class StoredDecision:
-    """A stored decision: its document, the case it decided, and what it overrides."""
-
-    decision_id: str
-    document: dict[str, Any]
-    case: dict[str, Any] | None
-    overrides: str | None
-    justification: str | None
-    created_at: datetime
-
-    def to_dict(self, *, with_case: bool = False) -> dict[str, Any]:
-        """The decision document plus ``overrides`` and ``justification`` (and ``case``)."""
-        out = {**self.document, "overrides": self.overrides, "justification": self.justification}
-        if with_case:
-            out["case"] = self.case
-        return out
-
-
-def _stored(row: DecisionRow, *, with_case: bool = True) -> StoredDecision:
-    return StoredDecision(
-        decision_id=row.id,
-        document=row.document,
-        case=row.case_document if with_case else None,
-        overrides=row.overrides_id,
-        justification=row.justification,
-        created_at=row.created_at,
-    )
-
-
 def _request_digest(body: Mapping[str, Any], ruleset: str | None) -> str:
     digest = hashlib.sha256(canonical_json({"case": dict(body), "ruleset": ruleset}))
     return "sha256:" + digest.hexdigest()
@@ -105,12 +76,7 @@ def _replay(store: Store, key: str, request_digest: str | None) -> StoredDecisio
             return None
         if row.request_digest != request_digest:
             raise IdempotencyConflict(key, row.id)
-        return _stored(row)
-
-
-def _check_text(errors: dict[str, list[str]], path: str, value: str, limit: int) -> None:
-    if len(value) > limit or "\x00" in value:
-        errors[path] = [f"Must be at most {limit} characters, without NUL."]
+        return stored_decision(row)
 
 
 def _complete(body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -142,7 +108,7 @@ def create_decision(
     digest = None
     if idempotency_key is not None:
         errors: dict[str, list[str]] = {}
-        _check_text(errors, "Idempotency-Key", idempotency_key, IDEMPOTENCY_KEY_MAX)
+        check_text(errors, "Idempotency-Key", idempotency_key, IDEMPOTENCY_KEY_MAX)
         if errors:
             raise InvalidRequest("invalid Idempotency-Key", errors)
         digest = _request_digest(body, ruleset)
@@ -161,9 +127,9 @@ def create_decision(
     document = decision.to_dict()
     order_id, claim_id = str(case["order"]["order_id"]), str(case["claim"]["claim_id"])
     errors = {}
-    _check_text(errors, "case_id", str(case["case_id"]), IDENTIFIER_MAX)
-    _check_text(errors, "order.order_id", order_id, IDENTIFIER_MAX)
-    _check_text(errors, "claim.claim_id", claim_id, IDENTIFIER_MAX)
+    check_text(errors, "case_id", str(case["case_id"]), IDENTIFIER_MAX)
+    check_text(errors, "order.order_id", order_id, IDENTIFIER_MAX)
+    check_text(errors, "claim.claim_id", claim_id, IDENTIFIER_MAX)
     if errors:
         raise InvalidCase(errors)
     values: dict[str, Any] = {
@@ -217,81 +183,6 @@ def create_decision(
     return StoredDecision(decision_id, document, case, None, None, now), True
 
 
-def get_decision(store: Store, decision_id: str) -> StoredDecision:
-    """The stored decision with that id, with its case document."""
-    if _UUID.fullmatch(decision_id) is None:
-        raise NotFound("decision", decision_id[:40])
-    with store.db.autocommit() as session:
-        row = session.get(DecisionRow, decision_id)
-        if row is None:
-            raise NotFound("decision", decision_id)
-        return _stored(row)
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionFilter:
-    """Which decisions to list; ``since`` is inclusive, ``until`` exclusive."""
-
-    order_id: str | None = None
-    claim_id: str | None = None
-    outcome: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        """``query`` narrowed to the decisions this filter selects."""
-        errors: dict[str, list[str]] = {}
-        for name in ("order_id", "claim_id", "outcome"):
-            value = getattr(self, name)
-            if value is not None:
-                _check_text(errors, name, value, IDENTIFIER_MAX)
-                query = query.where(getattr(DecisionRow, name) == value)
-        if errors:
-            raise InvalidRequest("invalid filter", errors)
-        if self.since is not None:
-            query = query.where(DecisionRow.created_at >= self.since)
-        if self.until is not None:
-            query = query.where(DecisionRow.created_at < self.until)
-        return query
-
-
-def _position(cursor: str) -> tuple[datetime, str]:
-    at, ident = decode_cursor(cursor, ("t", "i"))
-    if not isinstance(at, str) or not isinstance(ident, str) or len(ident) > 36:
-        raise invalid_cursor()
-    try:
-        when = datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise invalid_cursor() from exc
-    if when.tzinfo is None:
-        raise invalid_cursor()
-    return when, ident
-
-
-def list_decisions(
-    store: Store, where: DecisionFilter, *, cursor: str | None = None, limit: int = 50
-) -> Page[StoredDecision]:
-    """Decisions newest first, ``limit`` at a time after ``cursor`` (without case documents)."""
-    query = where.apply(select(DecisionRow).options(defer(DecisionRow.case_document)))
-    if cursor:
-        at, ident = _position(cursor)
-        query = query.where(
-            or_(
-                DecisionRow.created_at < at,
-                and_(DecisionRow.created_at == at, DecisionRow.id < ident),
-            )
-        )
-    query = query.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc()).limit(limit + 1)
-    with store.db.autocommit() as session:
-        rows: Sequence[DecisionRow] = session.execute(query).scalars().all()
-        items = [_stored(row, with_case=False) for row in rows[:limit]]
-    following = None
-    if len(rows) > limit:
-        last = items[-1]
-        following = encode_cursor({"t": last.created_at.isoformat(), "i": last.decision_id})
-    return Page(items=items, next_cursor=following)
-
-
 def override_decision(
     store: Store,
     decision_id: str,
@@ -301,7 +192,7 @@ def override_decision(
     request_id: str | None = None,
 ) -> StoredDecision:
     """Store a staff determination as a new decision that overrides ``decision_id``."""
-    if _UUID.fullmatch(decision_id) is None:
+    if not is_decision_id(decision_id):
         raise NotFound("decision", decision_id[:40])
     with store.db.autocommit() as session:  # a stored decision never changes: no lock needed
         original = session.get(DecisionRow, decision_id)

@@ -1,0 +1,98 @@
+"""Reading decisions back: one by id (with its case), or a filtered page of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import defer
+
+from adjudicator.store.errors import InvalidRequest, NotFound
+from adjudicator.store.models import DecisionRow
+from adjudicator.store.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from adjudicator.store.records import (
+    IDENTIFIER_MAX,
+    StoredDecision,
+    check_text,
+    is_decision_id,
+    stored_decision,
+)
+from adjudicator.store.store import Store
+
+
+def get_decision(store: Store, decision_id: str) -> StoredDecision:
+    """The stored decision with that id, with its case document."""
+    if not is_decision_id(decision_id):
+        raise NotFound("decision", decision_id[:40])
+    with store.db.autocommit() as session:
+        row = session.get(DecisionRow, decision_id)
+        if row is None:
+            raise NotFound("decision", decision_id)
+        return stored_decision(row)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFilter:
+    """Which decisions to list; ``since`` is inclusive, ``until`` exclusive."""
+
+    order_id: str | None = None
+    claim_id: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        """``query`` narrowed to the decisions this filter selects."""
+        errors: dict[str, list[str]] = {}
+        for name in ("order_id", "claim_id", "outcome"):
+            value = getattr(self, name)
+            if value is not None:
+                check_text(errors, name, value, IDENTIFIER_MAX)
+                query = query.where(getattr(DecisionRow, name) == value)
+        if errors:
+            raise InvalidRequest("invalid filter", errors)
+        if self.since is not None:
+            query = query.where(DecisionRow.created_at >= self.since)
+        if self.until is not None:
+            query = query.where(DecisionRow.created_at < self.until)
+        return query
+
+
+def _position(cursor: str) -> tuple[datetime, str]:
+    at, ident = decode_cursor(cursor, ("t", "i"))
+    if not isinstance(at, str) or not isinstance(ident, str) or len(ident) > 36:
+        raise invalid_cursor()
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+    if when.tzinfo is None:
+        raise invalid_cursor()
+    return when, ident
+
+
+def list_decisions(
+    store: Store, where: DecisionFilter, *, cursor: str | None = None, limit: int = 50
+) -> Page[StoredDecision]:
+    """Decisions newest first, ``limit`` at a time after ``cursor`` (without case documents)."""
+    query = where.apply(select(DecisionRow).options(defer(DecisionRow.case_document)))
+    if cursor:
+        at, ident = _position(cursor)
+        query = query.where(
+            or_(
+                DecisionRow.created_at < at,
+                and_(DecisionRow.created_at == at, DecisionRow.id < ident),
+            )
+        )
+    query = query.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc()).limit(limit + 1)
+    with store.db.autocommit() as session:
+        rows: Sequence[DecisionRow] = session.execute(query).scalars().all()
+        items = [stored_decision(row, with_case=False) for row in rows[:limit]]
+    following = None
+    if len(rows) > limit:
+        last = items[-1]
+        following = encode_cursor({"t": last.created_at.isoformat(), "i": last.decision_id})
+    return Page(items=items, next_cursor=following)
