@@ -11,6 +11,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 from gunicorn.util import import_app  # type: ignore[import-untyped]
 
+# Settings older gunicorn releases do not have (the control socket is recent).
+OPTIONAL = frozenset({"control_socket_disable"})
+
 
 class ServiceApplication(BaseApplication):  # type: ignore[misc]
     """A gunicorn application serving the WSGI app named by ``app_uri``."""
@@ -21,8 +24,10 @@ class ServiceApplication(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        """Apply the options ``serve`` passed (unknown names are a programming error)."""
+        """Apply the options ``serve`` passed; the newer-gunicorn-only ones when known."""
         for key, value in self.options.items():
+            if key in OPTIONAL and key not in self.cfg.settings:
+                continue
             self.cfg.set(key, value)
 
     def load(self) -> Any:
