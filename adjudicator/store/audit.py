@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
-from adjudicator.store.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from adjudicator.store.pagination import (
+    Page,
+    clamp_limit,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+)
 from adjudicator.store.store import Store
 
 _VERIFY_BATCH = 1000
@@ -129,6 +135,7 @@ def list_audit(
     subject: str | None = None,
 ) -> Page[AuditEntry]:
     """Entries in chain order (oldest first), ``limit`` at a time after ``cursor``."""
+    limit = clamp_limit(limit)
     after = _seq_after(cursor) if cursor else 0
     query = select(AuditEntryRow).where(AuditEntryRow.seq > after)
     if action is not None:

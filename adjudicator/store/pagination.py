@@ -30,6 +30,11 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+def clamp_limit(limit: int) -> int:
+    """``limit`` held to 1..MAX_LIMIT."""
+    return max(1, min(limit, MAX_LIMIT))
+
+
 def encode_cursor(position: dict[str, Any]) -> str:
     """The opaque cursor for ``position``."""
     return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")

@@ -12,7 +12,13 @@ from sqlalchemy.orm import defer
 
 from adjudicator.store.errors import InvalidRequest, NotFound
 from adjudicator.store.models import DecisionRow
-from adjudicator.store.pagination import Page, decode_cursor, encode_cursor, invalid_cursor
+from adjudicator.store.pagination import (
+    Page,
+    clamp_limit,
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+)
 from adjudicator.store.records import (
     IDENTIFIER_MAX,
     StoredDecision,
@@ -78,6 +84,7 @@ def list_decisions(
     store: Store, where: DecisionFilter, *, cursor: str | None = None, limit: int = 50
 ) -> Page[StoredDecision]:
     """Decisions newest first, ``limit`` at a time after ``cursor`` (without case documents)."""
+    limit = clamp_limit(limit)
     query = where.apply(select(DecisionRow).options(defer(DecisionRow.case_document)))
     if cursor:
         at, ident = _position(cursor)
