@@ -8,46 +8,22 @@ right. A MemoryError from the core asks for the process to be recycled.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 import adjudicator.actions as actions
 import adjudicator.engine as engine_module
 from adjudicator import Adjudicator, EngineError
 
+WE_1 = Path(__file__).resolve().parents[2] / "fixtures" / "WE-1-never-shipped.json"
+
 
 def _base_case() -> dict[str, Any]:
-    return {
-        "case_id": "FAULT-1",
-        "as_of": "2024-04-30T12:00:00Z",
-        "order": {
-            "order_id": "PO-1",
-            "currency": "USD",
-            "assurance_amount": "20000.00",
-            "buyer_confirmed_at": "2024-03-01T09:00:00Z",
-            "supplier_confirmed_at": "2024-03-01T10:00:00Z",
-            "incoterm": "FOB",
-            "ship_by": {"date": "2024-04-15"},
-            "lines": [{"line_id": "L1", "quantity": 10000, "unit_price": "2.00"}],
-        },
-        "payments": [
-            {
-                "payment_id": "P1",
-                "kind": "initial",
-                "method": "tt",
-                "amount": "6000.00",
-                "credited_at": "2024-03-02T08:00:00Z",
-                "to_designated_account": True,
-            },
-        ],
-        "claim": {
-            "claim_id": "C1",
-            "ground": "non_shipment",
-            "remedy": "cancel_full_refund",
-            "filed_at": "2024-04-20T10:00:00Z",
-        },
-    }
+    case: dict[str, Any] = orjson.loads(WE_1.read_bytes())["case"]
+    return case
 
 
 @pytest.fixture(scope="module")
