@@ -155,7 +155,7 @@ def _bind(spec: RuleSpec) -> _Fire:
     def fire(ctx: Context, state: dict[str, Any], matched: dict[str, Any]) -> None:
         facts = {t: matched[alias] for alias, t in aliases if alias in matched}
         facts["state"] = state
-        before = {name: state[name] for name in _WATCHED}
+        before = {name: state[name] for name in _SHOWN}
         action(ctx, spec, facts)
         if guard:
             state[guard] = 1
@@ -177,6 +177,7 @@ _KINDS: dict[str, dict[str, str]] = {
     "state": {k: kind for k, (kind, _) in STATE_FIELDS.items()} | STATE_SEEDS,
 }
 _WATCHED = tuple(STATE_FIELDS)
+_SHOWN = (*_WATCHED, *STATE_SEEDS)
 
 
 def _key(fact_type: str, field: str) -> str:
