@@ -40,9 +40,20 @@ def with_caller_defaults(case: Any, now: datetime) -> Any:
 @click.argument("case_file", type=click.File("r", encoding="utf-8"))
 @click.option("--ruleset", "version", default=None, help="Ruleset version (default: active).")
 def decide_command(case_file: TextIO, version: str | None) -> None:
-    """Decide CASE_FILE (a case document, or - for standard input); print the decision."""
+    """Decide CASE_FILE (a case document, a fixture file, or - for stdin); print the decision.
+
+    An invalid document exits 2 and prints its field errors as JSON.
+    """
     now = datetime.now(UTC)
-    case = with_caller_defaults(_read_json(case_file), now)
+    document = _read_json(case_file)
+    if (
+        isinstance(document, dict)
+        and isinstance(document.get("case"), dict)
+        and "expected" in document
+    ):
+        click.echo("(a fixture file: deciding its case)", err=True)
+        document = document["case"]
+    case = with_caller_defaults(document, now)
     try:
         decision = Adjudicator().decide(
             case, version, decision_id=str(uuid.uuid4()), decided_at=now
