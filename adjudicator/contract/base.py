@@ -90,11 +90,21 @@ def describe(text: str) -> dict[str, str]:
 
 
 def put_error(errors: dict[Any, Any], path: Path, message: str) -> None:
-    """Add ``message`` at ``path`` in a nested marshmallow error dict."""
+    """Add ``message`` at ``path`` in a nested marshmallow error dict.
+
+    A path may hold both the object's own messages and its fields' (the order's
+    value is too high and one of its lines is a duplicate): the object's own then
+    go under ``_schema``, which :func:`adjudicator.contract.flatten_errors`
+    reports at the object's path.
+    """
     node = errors
     for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node.setdefault(path[-1], []).append(message)
+        found = node.setdefault(key, {})
+        if isinstance(found, list):
+            found = node[key] = {SCHEMA: found}
+        node = found
+    at = node.setdefault(path[-1], [])
+    (at.setdefault(SCHEMA, []) if isinstance(at, dict) else at).append(message)
 
 
 def loaded_items(data: dict[str, Any], key: str) -> Iterator[tuple[int, dict[str, Any]]]:

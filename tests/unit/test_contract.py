@@ -596,3 +596,17 @@ def test_planned_load_matches_marshmallows_schema_load(
     assert planned == native
     if isinstance(planned, dict) and isinstance(native, dict):
         assert list(planned) == list(native)  # the same paths in the same order
+
+
+def test_an_object_with_its_own_and_its_fields_errors_is_a_422_not_a_crash() -> None:
+    """Found by schemathesis: a duplicate line_id and an order value over the limit."""
+    case = copy.deepcopy(WORKED_EXAMPLE)
+    line = case["order"]["lines"][0]
+    case["order"]["lines"] = [
+        {**line, "quantity": 6275339, "unit_price": "194333551001.97"},
+        dict(line),
+    ]
+    with pytest.raises(InvalidCase) as caught:
+        load_case(case, aql_values=AQL)
+    assert "order.lines.1.line_id" in caught.value.errors
+    assert any("order value" in m for m in caught.value.errors["order.lines"])
