@@ -23,6 +23,7 @@ from adjudicator.store import (
     override_decision,
 )
 from api.auth import current_actor
+from api.examples import WORKED_EXAMPLE_1
 from api.jsonio import json_object_body, json_response
 from api.openapi import Blueprint
 from api.schemas import (
@@ -38,7 +39,7 @@ from api.services import services
 _CASE_BODY = {
     "required": True,
     "description": "A case document (contract v1). `case_id` and `as_of` may be omitted.",
-    "content": {"application/json": {"schema": CaseSchema}},
+    "content": {"application/json": {"schema": CaseSchema, "example": WORKED_EXAMPLE_1}},
 }
 _LOCATION = {"Location": {"description": "the decision's URL", "schema": {"type": "string"}}}
 
