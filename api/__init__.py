@@ -12,39 +12,47 @@ Settings (``config`` keys; environment variable in brackets):
 - ``DATABASE_URL`` [``DATABASE_URL``]: default ``sqlite:///adjudicator.db`` in the cwd
 - ``KEY_SECRET`` [``ADJUDICATOR_KEY_SECRET`` or the ``.adjudicator-secret`` file]
 - ``MAX_CONTENT_LENGTH`` [``ADJUDICATOR_MAX_BODY_BYTES``]: request body limit, default 1 MiB
+- ``RATE_LIMIT``, ``RATE_BURST`` [``ADJUDICATOR_RATE_LIMIT``, ``ADJUDICATOR_RATE_BURST``]:
+  per-key requests per second and burst for the whole service; ``RATE_SHARES``:
+  how many worker processes share them (``serve`` passes its worker count)
+- ``METRICS_MULTIPROCESS_DIR`` [``PROMETHEUS_MULTIPROC_DIR``]: merge all workers' metrics
 - ``STORE``, ``ADJUDICATOR``, ``CLOCK``: objects to use instead of building them (tests)
 - ``RECYCLE_ON_ENGINE_FAULT``: stop this worker after an engine fault that asks for it
+
+The environment is read here once, through :class:`adjudicator.settings.ServiceSettings`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import signal
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g
 
+from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
-from api import problems
+from api import metrics, observe, problems
 from api.blueprints import audit, decisions, health, rulesets
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
+from api.ratelimit import RateLimiter
 from api.services import EXTENSION, Services
-
-DEFAULT_MAX_BODY = 1024 * 1024
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 __all__ = ["create_app"]
 
 
 def _settings(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    env = ServiceSettings.from_env(environ)
     settings: dict[str, Any] = {
-        "MAX_CONTENT_LENGTH": int(environ.get("ADJUDICATOR_MAX_BODY_BYTES") or DEFAULT_MAX_BODY),
+        "MAX_CONTENT_LENGTH": env.max_body_bytes,
+        "RATE_LIMIT": env.rate_limit,
+        "RATE_BURST": env.rate_burst,
+        "RATE_SHARES": 1,
+        "METRICS_MULTIPROCESS_DIR": env.multiprocess_dir,
         "RECYCLE_ON_ENGINE_FAULT": False,
         "API_TITLE": "Trade Assurance claim adjudicator",
         "API_VERSION": "v1",
@@ -79,25 +87,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from adjudicator import Adjudicator
 
         adjudicator = Adjudicator()
-    app.extensions[EXTENSION] = Services(store=store, adjudicator=adjudicator)
+    measured = metrics.Metrics(store, app.config["METRICS_MULTIPROCESS_DIR"])
+    limiter = RateLimiter.share(
+        float(app.config["RATE_LIMIT"]), int(app.config["RATE_BURST"]), app.config["RATE_SHARES"]
+    )
+    app.extensions[EXTENSION] = Services(
+        store=store, adjudicator=adjudicator, metrics=measured, limiter=limiter
+    )
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
     for module in (health, decisions, rulesets, audit):
         api.register_blueprint(module.blueprint())
+    metrics.register(app, measured)
     problems.register(app)
-    app.before_request(_assign_request_id)
+    observe.install(app, measured)
     app.after_request(_finish)
     return app
 
 
-def _assign_request_id() -> None:
-    given = request.headers.get("X-Request-Id", "")
-    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
-
 def _finish(response: Response) -> Response:
-    response.headers["X-Request-Id"] = g.get("request_id", "")
     if g.get("recycle_worker") and current_app.config["RECYCLE_ON_ENGINE_FAULT"]:
         # The engine asked to be replaced: let gunicorn start a fresh worker after this reply.
         response.call_on_close(lambda: os.kill(os.getpid(), signal.SIGTERM))

@@ -3,8 +3,9 @@
 ``Authorization: Bearer <key>``; the key is checked by the store (HMAC,
 constant-time compare, revocation). Roles: ``system`` (upstream order systems),
 ``staff`` (dispute staff), ``auditor``, and ``admin``, which may do everything.
-A missing, malformed, unknown or revoked key is a 401; a valid key without the
-role is a 403.
+A missing, malformed, unknown or revoked key is a 401; a valid key over its
+rate limit (:mod:`api.ratelimit`) is a 429 with ``Retry-After``; a valid key
+without the role is a 403.
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ def _authenticate() -> Actor:
     return actor
 
 
+def _within_rate_limit(actor: Actor) -> None:
+    limiter = services().limiter
+    if limiter is None or actor.key_id is None:
+        return
+    wait = limiter.retry_after(actor.key_id)
+    if wait:
+        detail = "Too many requests with this API key; retry after the given seconds."
+        raise Problem(429, "rate-limited", detail, headers={"Retry-After": str(wait)})
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Let the view run only for a valid key holding one of ``roles`` (or ``admin``)."""
     allowed = frozenset(roles) | {"admin"}
@@ -51,10 +62,11 @@ def requires(*roles: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             actor = _authenticate()
+            g.actor = actor
+            _within_rate_limit(actor)
             if actor.role not in allowed:
                 detail = f"A key with the role {actor.role!r} may not do this."
                 raise Problem(403, "forbidden", detail)
-            g.actor = actor
             return view(*args, **kwargs)
 
         return cast(F, wrapper)

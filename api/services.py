@@ -1,13 +1,15 @@
-"""What the views call: the store and the adjudicator built by ``create_app``."""
+"""What the views call: the store, the adjudicator, the metrics and the rate limiter."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
 
 from adjudicator.store import Decider, Store
+from api.metrics import Metrics, TimedDecider
+from api.ratelimit import RateLimiter
 
 EXTENSION = "adjudicator"
 
@@ -18,12 +20,16 @@ class Services:
 
     store: Store
     adjudicator: Any  # an adjudicator.Adjudicator, or a test double with .decide and .catalog
+    metrics: Metrics | None = None
+    limiter: RateLimiter | None = None
+    decider: Decider = field(init=False)
 
-    @property
-    def decider(self) -> Decider:
-        """The adjudicator as the store's Decider."""
+    def __post_init__(self) -> None:
+        """The adjudicator as the store's Decider, timed when there are metrics."""
         decider: Decider = self.adjudicator
-        return decider
+        if self.metrics is not None:
+            decider = TimedDecider(decider, self.metrics)
+        object.__setattr__(self, "decider", decider)
 
 
 def services() -> Services:

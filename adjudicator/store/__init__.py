@@ -16,7 +16,13 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 """
 
 from adjudicator.store.actor import Actor
-from adjudicator.store.audit import AuditEntry, VerifyReport, list_audit, verify_audit
+from adjudicator.store.audit import (
+    AuditEntry,
+    VerifyReport,
+    chain_length,
+    list_audit,
+    verify_audit,
+)
 from adjudicator.store.config import StoreConfig, utc_now
 from adjudicator.store.decisions import Decider, create_decision, override_decision
 from adjudicator.store.errors import (
@@ -53,6 +59,7 @@ __all__ = [
     "StoredDecision",
     "VerifyReport",
     "authenticate",
+    "chain_length",
     "create_decision",
     "create_key",
     "get_decision",

@@ -157,6 +157,13 @@ def _seq_after(cursor: str) -> int:
     return seq
 
 
+def chain_length(store: Store) -> int:
+    """How many entries the chain holds: the head's seq (one indexed row, cheap to scrape)."""
+    with store.db.autocommit() as session:
+        seq = session.execute(select(AuditHeadRow.seq).where(AuditHeadRow.id == HEAD_ID)).scalar()
+    return int(seq or 0)
+
+
 def verify_audit(store: Store) -> VerifyReport:
     """Walk the chain up to the head; report the first changed, deleted or reordered entry.
 
