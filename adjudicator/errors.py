@@ -53,9 +53,12 @@ class EngineError(AdjudicatorError):
     """The rules engine failed while deciding a case.
 
     ``recycle`` is true when the engine reported a condition (``MemoryError``)
-    after which the process should be replaced.
+    after which the process should be replaced. ``case_digest`` names the case
+    that was being decided (``sha256:...``; set by the service, which logs it in
+    place of the case itself).
     """
 
     def __init__(self, message: str, *, recycle: bool = False) -> None:
         self.recycle = recycle
+        self.case_digest: str | None = None
         super().__init__(message)

@@ -168,9 +168,28 @@ def _core_error(error: AdjudicatorError) -> Response:
             None,
             {"Retry-After": "1"},
         )
-    if isinstance(error, EngineError) and error.recycle:
-        g.recycle_worker = True
+    if isinstance(error, EngineError):
+        return _engine_fault(error)
     return _internal(error)
+
+
+def _engine_fault(error: EngineError) -> Response:
+    """A 500 for this request only; logged with the case's digest, never the case itself."""
+    if error.recycle:
+        g.recycle_worker = True
+    log.error(
+        "engine fault on %s %s (request %s, case %s)%s",
+        request.method,
+        request.path,
+        g.get("request_id"),
+        error.case_digest,
+        "; this worker will be recycled" if error.recycle else "",
+        exc_info=(type(error), error, error.__traceback__),
+        extra={"case_digest": error.case_digest, "recycle": error.recycle},
+    )
+    return problem_response(
+        500, "internal", "The service failed; the request id identifies the failure."
+    )
 
 
 def register(app: Flask) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adjudicator.canonical import canonical_json, case_digest
 from adjudicator.dates import rfc3339
-from adjudicator.errors import InvalidCase, UnknownRuleset
+from adjudicator.errors import EngineError, InvalidCase, UnknownRuleset
 from adjudicator.store import chain
 from adjudicator.store.actor import Actor
 from adjudicator.store.errors import IdempotencyConflict, InvalidRequest, NotFound, StoreError
@@ -124,6 +124,9 @@ def create_decision(
         if stored is None:
             raise
         return stored, False
+    except EngineError as exc:
+        exc.case_digest = case_digest(case)  # what the fault is logged with, never the case
+        raise
     document = decision.to_dict()
     order_id, claim_id = str(case["order"]["order_id"]), str(case["claim"]["claim_id"])
     errors = {}

@@ -1,0 +1,104 @@
+"""An engine fault in one decision, seen through the API (the app in-process).
+
+A rule action is made to fail for one request (as tests/unit/test_engine_faults.py
+does for the core): that request gets a problem+json 500 with its request id and
+no stack trace, the fault is logged with the case digest and not the case, no
+engine session is left behind, nothing is stored, and the next decisions are right.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from servicekit import auth, make_case
+from sqlalchemy import func, select
+
+import adjudicator.actions as actions
+from adjudicator import Adjudicator, case_digest
+from adjudicator.store.models import AuditEntryRow, DecisionRow
+from api.problems import PROBLEM_JSON
+
+
+def _sessions_left(adj: Adjudicator, upto: int = 200) -> list[str]:
+    rules = adj.engine._host.get_ruleset(adj.catalog.active.engine_name)
+    left = []
+    for sid in range(1, upto + 1):
+        try:
+            rules.get_state(str(sid))
+        except Exception:  # noqa: BLE001 - "could not get state": the session is gone
+            continue
+        left.append(str(sid))
+    return left
+
+
+def _counts(app: Flask) -> tuple[int, int]:
+    store = app.extensions["adjudicator"].store
+    with store.db.read() as session:
+        decisions = session.execute(select(func.count()).select_from(DecisionRow)).scalar_one()
+        entries = session.execute(select(func.count()).select_from(AuditEntryRow)).scalar_one()
+    return decisions, entries
+
+
+def test_a_fault_in_one_decision_is_a_500_for_that_request_only(
+    app: Flask,
+    client: FlaskClient,
+    keys: dict[str, str],
+    adjudicator: Adjudicator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    headers = auth(keys["system"])
+    before = client.post("/v1/decisions", json=make_case(), headers=headers)
+    assert before.status_code == 201
+    expected = {k: before.get_json()[k] for k in ("outcome", "refund", "money", "reasons")}
+    stored_before = _counts(app)
+
+    def broken(start: Any, days: int) -> Any:
+        raise ZeroDivisionError("forced fault")
+
+    monkeypatch.setattr(actions, "add_business_days", broken)
+    case = make_case(order_id="PO-SECRET-ORDER", case_id="case-secret-1")
+    with caplog.at_level(logging.ERROR, logger="api"):
+        failed = client.post(
+            "/v1/decisions",
+            json=case,
+            headers={**headers, "Idempotency-Key": "fault-1", "X-Request-Id": "req-fault-1"},
+        )
+    monkeypatch.undo()
+
+    assert failed.status_code == 500
+    assert failed.mimetype == PROBLEM_JSON
+    problem = failed.get_json()
+    assert problem["type"] == "urn:adjudicator:problem:internal"
+    assert problem["request_id"] == "req-fault-1"
+    text = failed.get_data(as_text=True)
+    for leak in ("Traceback", "ZeroDivisionError", "forced fault", "TIME-02", "PO-SECRET"):
+        assert leak not in text
+
+    faults = [r for r in caplog.records if r.name == "api" and r.levelno == logging.ERROR]
+    assert len(faults) == 1, [r.getMessage() for r in caplog.records]
+    logged = faults[0]
+    digest = case_digest(case)
+    assert logged.getMessage().count(digest) == 1
+    assert getattr(logged, "case_digest", None) == digest
+    assert "req-fault-1" in logged.getMessage()
+    for leak in ("PO-SECRET-ORDER", "case-secret-1", "20000.00", "non_shipment"):
+        assert leak not in logged.getMessage()
+
+    assert _sessions_left(adjudicator) == []
+    assert _counts(app) == stored_before  # nothing stored for the failed request
+
+    for _ in range(3):
+        after = client.post("/v1/decisions", json=make_case(), headers=headers)
+        assert after.status_code == 201
+        assert {k: after.get_json()[k] for k in expected} == expected
+    # The failed request's key was never stored: retrying it now decides it.
+    retried = client.post(
+        "/v1/decisions", json=case, headers={**headers, "Idempotency-Key": "fault-1"}
+    )
+    assert retried.status_code == 201
+    assert retried.get_json()["outcome"] == expected["outcome"]
