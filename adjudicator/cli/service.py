@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
 
 from adjudicator.errors import AdjudicatorError
+from adjudicator.settings import ServiceSettings, SettingsError
 from adjudicator.store import (
     ROLES,
     Actor,
@@ -33,9 +36,7 @@ from adjudicator.store import (
     verify_audit,
 )
 
-APP_FACTORY = "api:create_app({'RECYCLE_ON_ENGINE_FAULT': True})"
-DEFAULT_WORKERS = 2
-DEFAULT_THREADS = 2
+APP_FACTORY = "api:create_app({{'RECYCLE_ON_ENGINE_FAULT': True, 'RATE_SHARES': {workers}}})"
 
 
 def _config() -> StoreConfig:
@@ -67,43 +68,66 @@ def _store(*, migrate: bool) -> Iterator[Store]:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default=None, help="Address to bind [ADJUDICATOR_HOST, 127.0.0.1].")
+@click.option(
+    "--port", default=None, type=click.IntRange(0, 65535), help="[ADJUDICATOR_PORT, 8000]"
+)
 @click.option(
     "--workers",
-    default=DEFAULT_WORKERS,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 64),
-    help="Worker processes, each with its own engine host.",
+    help="Worker processes, each with its own engine host [ADJUDICATOR_WORKERS, 2].",
 )
 @click.option(
     "--threads",
-    default=DEFAULT_THREADS,
-    show_default=True,
+    default=None,
     type=click.IntRange(1, 64),
-    help="Threads per worker (gthread).",
+    help="Threads per worker (gthread) [ADJUDICATOR_THREADS, 2].",
 )
-def serve_command(host: str, port: int, workers: int, threads: int) -> None:
-    """Migrate the database, then serve the API under gunicorn."""
+def serve_command(
+    host: str | None, port: int | None, workers: int | None, threads: int | None
+) -> None:
+    """Migrate the database, then serve the API under gunicorn.
+
+    SIGTERM stops it gracefully: no new connections, in-flight requests finish
+    within ``ADJUDICATOR_GRACEFUL_TIMEOUT`` seconds, then it exits 0.
+    """
+    try:
+        settings = ServiceSettings.from_env(os.environ)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = replace(
+        settings,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        workers=workers or settings.workers,
+        threads=threads or settings.threads,
+    )
     with _store(migrate=True):
         pass
-    from adjudicator.cli.gunicorn_app import ServiceApplication
+    with metrics_dir(settings.metrics_dir) as shared:
+        # Set before gunicorn forks: each worker's prometheus-client writes its samples there.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+        from adjudicator.cli.gunicorn_app import ServiceApplication, gunicorn_options
 
-    options: dict[str, Any] = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "timeout": 30,
-        "graceful_timeout": 30,
-        "keepalive": 5,
-        "proc_name": "adjudicator",
-        "control_socket_disable": True,
-        "accesslog": None,
-        "errorlog": "-",
-        "loglevel": "info",
-    }
-    ServiceApplication(APP_FACTORY, options).run()
+        app_uri = APP_FACTORY.format(workers=settings.workers)
+        ServiceApplication(app_uri, gunicorn_options(settings)).run()
+
+
+@contextmanager
+def metrics_dir(configured: str | None) -> Iterator[str]:
+    """The workers' metrics directory: ``configured`` emptied of old samples, or a temp one."""
+    if configured is None:
+        made = tempfile.mkdtemp(prefix="adjudicator-metrics-")
+        try:
+            yield made
+        finally:
+            shutil.rmtree(made, ignore_errors=True)
+        return
+    Path(configured).mkdir(parents=True, exist_ok=True)
+    for stale in Path(configured).glob("*.db"):
+        stale.unlink(missing_ok=True)
+    yield configured
 
 
 @click.group("db")

@@ -1,0 +1,170 @@
+"""``adjudicator serve`` for operators: JSON logs from gunicorn and the app, metrics
+merged over workers, and a SIGTERM that lets in-flight requests finish."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from servicekit import make_case
+
+ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
+GRACE = 20
+DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", "2024.1")))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, key: str, log: Path) -> None:
+        self.process, self.port, self.key, self.log = process, port, key, log
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("POST", "/v1/decisions", body, {"Authorization": f"Bearer {self.key}"})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def log_lines(self) -> list[dict[str, object]]:
+        """Every line on serve's stderr, parsed: each must be one JSON object."""
+        return [orjson.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    env = {
+        **os.environ,
+        "ADJUDICATOR_KEY_SECRET": "ops-test",
+        "ADJUDICATOR_GRACEFUL_TIMEOUT": str(GRACE),
+        "ADJUDICATOR_WORKERS": "2",
+        "ADJUDICATOR_THREADS": "4",
+        "ADJUDICATOR_METRICS_DIR": str(tmp_path / "metrics"),
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    key = subprocess.run(
+        [ADJUDICATOR, "keys", "create", "--role", "system", "--name", "ops"],
+        cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    port = _free_port()
+    log = tmp_path / "serve.stderr"
+    with log.open("wb") as err, (tmp_path / "serve.stdout").open("wb") as out:
+        process = subprocess.Popen(
+            [ADJUDICATOR, "serve", "--port", str(port)],
+            cwd=tmp_path, env=env, stdout=out, stderr=err,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if _get(port, "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield Served(process, port, key, log)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_metrics_merge_every_worker_and_logs_are_json(served: Served, tmp_path: Path) -> None:
+    bodies = [orjson.dumps(make_case()) for _ in range(12)]
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda b=b: results.append(served.post(b)[0])) for b in bodies
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [201] * 12
+    files = {p.name.rsplit("_", 1)[-1] for p in (tmp_path / "metrics").glob("histogram_*.db")}
+    assert len(files) == 2, "both workers served requests"  # so one scrape must merge them
+    for _ in range(4):  # whichever worker answers the scrape sees every decision
+        status, text = _get(served.port, "/metrics")
+        assert status == 200
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text.decode())
+            for s in family.samples
+        }
+        decided = (
+            "adjudicator_decisions_total",
+            (("outcome", "upheld_full"), ("ruleset", "2024.1")),
+        )
+        assert samples[decided] == 12
+        assert samples[("adjudicator_audit_chain_length", ())] == 13  # the key and 12 decisions
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=GRACE + 10) == 0
+    lines = served.log_lines()
+    loggers = {line["logger"] for line in lines}
+    assert {"gunicorn.error", "adjudicator.access"} <= loggers
+    access = [line for line in lines if line["logger"] == "adjudicator.access"]
+    assert len([a for a in access if a["path"] == "/v1/decisions"]) == 12
+    assert all(len(str(a["request_id"])) == 32 for a in access)
+    assert not list((tmp_path / "metrics").glob("gauge_live*"))
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_in_flight_requests_then_exits_0(served: Served) -> None:
+    """Requests whose bodies are half sent when SIGTERM arrives still get their 201."""
+    bodies = [orjson.dumps(make_case()) for _ in range(6)]
+    socks = []
+    for body in bodies:
+        sock = socket.create_connection(("127.0.0.1", served.port), timeout=GRACE)
+        head = (
+            f"POST /v1/decisions HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {served.key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body[: len(body) // 2])
+        socks.append(sock)
+    time.sleep(1.0)  # every request is now being read by a worker thread
+    served.process.send_signal(signal.SIGTERM)
+    stopped_at = time.monotonic()
+    time.sleep(1.5)  # the workers are stopping, the requests are still in flight
+    assert served.process.poll() is None
+    for sock, body in zip(socks, bodies, strict=True):
+        sock.sendall(body[len(body) // 2 :])
+    for sock in socks:
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 201, response.read()
+        assert orjson.loads(response.read())["outcome"] == "upheld_full"
+        sock.close()
+    assert served.process.wait(timeout=GRACE + 5) == 0
+    assert time.monotonic() - stopped_at < GRACE
+    messages = [line["message"] for line in served.log_lines()]
+    assert "Handling signal: term" in messages
