@@ -17,6 +17,7 @@ type                                      status  when
 ``urn:adjudicator:problem:invalid-case``    422   the case document breaks the contract
 ``urn:adjudicator:problem:unknown-ruleset`` 422   ``?ruleset=`` names no loaded version
 ``urn:adjudicator:problem:invalid-request`` 422   bad parameters, override, cursor
+``urn:adjudicator:problem:rate-limited``    429   the key is over its rate (``Retry-After``)
 ``urn:adjudicator:problem:unavailable``     503   the database is unreachable; retry
 ``urn:adjudicator:problem:internal``        500   a fault of the service (never the client's)
 ========================================  ======  =========================================
