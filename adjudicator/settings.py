@@ -10,7 +10,6 @@ with its default, is listed in the README's "Configuration".
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -65,12 +64,6 @@ class ServiceSettings:
     rate_burst: int = 4000
     metrics_dir: str | None = None  # None: ``serve`` makes a temporary one
     multiprocess_dir: str | None = None  # set by ``serve`` for its workers
-
-    @property
-    def log_level_number(self) -> int:
-        """The ``logging`` level of :attr:`log_level`."""
-        level: int = logging.getLevelName(self.log_level.upper())
-        return level
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ServiceSettings:

@@ -9,14 +9,23 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import store
 from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, auth, make_case
 
 from adjudicator import Adjudicator
 from adjudicator.logs import JsonFormatter
+from adjudicator.store import Actor, Store, create_key
 from api import create_app
+
+OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
+
+
+def store(app: Flask) -> Store:
+    """The app's store."""
+    found: Store = app.extensions["adjudicator"].store
+    return found
+
 
 MARKER = "ZQX-distinctive-case-text-4711"
 
@@ -120,10 +129,6 @@ def test_the_access_line_leaves_out_the_query_string(
 
 
 def test_no_key_case_text_or_traceback_in_any_line(chatty_app: Flask, capture: Capture) -> None:
-    from conftest import OPERATOR
-
-    from adjudicator.store import create_key
-
     token = create_key(store(chatty_app), role="admin", name="logs", actor=OPERATOR)[1]
     client = chatty_app.test_client()
     good = make_case(claim_id=f"ok-{MARKER}", order_id=f"PO-{MARKER}")

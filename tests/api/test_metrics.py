@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from conftest import store
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import auth, make_case
 
-from adjudicator.store import list_audit
+from adjudicator.store import Store, list_audit
+
+
+def store(app: Flask) -> Store:
+    """The app's store."""
+    found: Store = app.extensions["adjudicator"].store
+    return found
 
 
 def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

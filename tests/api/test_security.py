@@ -9,16 +9,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import OPERATOR, store
 from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, auth, make_case
 from sqlalchemy import select
 
 from adjudicator import Adjudicator
-from adjudicator.store import authenticate, chain_length, create_key
+from adjudicator.store import Actor, Store, authenticate, chain_length, create_key
 from adjudicator.store.models import ApiKeyRow
 from api import create_app
+
+OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
+
+
+def store(app: Flask) -> Store:
+    """The app's store."""
+    found: Store = app.extensions["adjudicator"].store
+    return found
+
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The only routes that may append to the audit log (besides the CLI's key commands).

@@ -130,6 +130,7 @@ def test_metrics_merge_every_worker_and_logs_are_json(served: Served, tmp_path: 
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=GRACE + 10) == 0
     lines = served.log_lines()
+    assert served.key not in served.log.read_text()
     loggers = {line["logger"] for line in lines}
     assert {"gunicorn.error", "adjudicator.access"} <= loggers
     access = [line for line in lines if line["logger"] == "adjudicator.access"]
