@@ -3,7 +3,8 @@
 The app runs in-process (WSGI) on the session's temporary SQLite database;
 each operation starts from a fresh database with one key per role and one
 stored decision. Every request is sent with the admin key (admin may do
-everything; schemathesis also sends requests without it) and must get no 5xx,
+everything; schemathesis also sends requests without it), and fewer with a
+system and an auditor key (each refused some operations); each must get no 5xx,
 a documented status code and content type, documented headers, and a body
 matching the documented schema. Each operation gets its documented examples,
 then valid and invalid generated requests, bounded by ``MAX_EXAMPLES``.
@@ -73,9 +74,15 @@ def test_the_operations_below_are_all_the_documented_ones(api_schema: Any) -> No
     assert found == set(OPERATIONS)
 
 
+# admin may do everything: the full run. system and auditor are each refused some
+# operations (403) and allowed others: a shorter run each, so the role checks conform too.
+ROLE_RUNS = [("admin", MAX_EXAMPLES), ("system", 10), ("auditor", 10)]
+
+
+@pytest.mark.parametrize(("role", "examples"), ROLE_RUNS, ids=[r for r, _ in ROLE_RUNS])
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_operation_conforms_to_the_document(
-    api_schema: Any, seeded: dict[str, str], method: str, path: str
+    api_schema: Any, seeded: dict[str, str], method: str, path: str, role: str, examples: int
 ) -> None:
     operation = api_schema[path][method]
     cases = st.one_of(
@@ -83,11 +90,11 @@ def test_operation_conforms_to_the_document(
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
     )
-    headers = auth(seeded["admin"])
+    headers = auth(seeded[role])
 
     @given(case=cases)
     @settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
