@@ -60,7 +60,7 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
     env = {
         **os.environ,
         "ADJUDICATOR_KEY_SECRET": "ops-test",
@@ -71,6 +71,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
     }
     env.pop("DATABASE_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if getattr(request, "param", None) == "temporary metrics dir":
+        del env["ADJUDICATOR_METRICS_DIR"]
+        env["TMPDIR"] = str(tmp_path / "tmp")
+        (tmp_path / "tmp").mkdir()
     key = subprocess.run(
         [ADJUDICATOR, "keys", "create", "--role", "system", "--name", "ops"],
         cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
@@ -169,3 +173,15 @@ def test_sigterm_finishes_in_flight_requests_then_exits_0(served: Served) -> Non
     assert time.monotonic() - stopped_at < GRACE
     messages = [line["message"] for line in served.log_lines()]
     assert "Handling signal: term" in messages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("served", ["temporary metrics dir"], indirect=True)
+def test_serve_removes_the_metrics_dir_it_made(served: Served, tmp_path: Path) -> None:
+    made = list((tmp_path / "tmp").glob("adjudicator-metrics-*"))
+    assert len(made) == 1 and made[0].is_dir()
+    assert served.post(orjson.dumps(make_case()))[0] == 201
+    assert list(made[0].glob("*.db"))
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=GRACE + 10) == 0
+    assert not made[0].exists()
