@@ -232,7 +232,7 @@ class BrokenEntrySchema(Schema):
 
     seq = fields.Integer(required=True)
     problem = fields.String(
-        required=True, validate=validate.OneOf(["changed", "deleted", "reordered"])
+        required=True, validate=validate.OneOf(["changed", "deleted", "reordered", "unrecorded"])
     )
     detail = fields.String(required=True)
 

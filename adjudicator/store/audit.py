@@ -15,6 +15,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
+from adjudicator.store.crosscheck import first_unrecorded_change
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
 from adjudicator.store.pagination import (
     Page,
@@ -58,7 +59,7 @@ class AuditEntry:
         }
 
 
-Problem = Literal["changed", "deleted", "reordered"]
+Problem = Literal["changed", "deleted", "reordered", "unrecorded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,10 @@ def chain_length(store: Store) -> int:
 def verify_audit(store: Store) -> VerifyReport:
     """Walk the chain up to the head; report the first changed, deleted or reordered entry.
 
+    When the chain holds, every stored decision is then checked against the
+    entry that recorded it (:mod:`adjudicator.store.crosscheck`), so a changed
+    or deleted decision row, or one no entry recorded, is named too.
+
     The head is read first, then the entries up to its seq: entries appended
     meanwhile are outside this check, not errors.
     """
@@ -174,6 +179,10 @@ def verify_audit(store: Store) -> VerifyReport:
         head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID)).scalar_one()
         head_seq, head_hash = head.seq, head.hash
         checked, last_hash, broken = _walk(session, head_seq)
+        if broken is None and checked == head_seq and last_hash == head_hash:
+            mismatch = first_unrecorded_change(session, head_seq)
+            if mismatch is not None:
+                broken = Broken(*mismatch)
     if broken is None and checked < head_seq:
         detail = f"the head says {head_seq} entries but the log ends at {checked}"
         broken = Broken(checked + 1, "deleted", detail)

@@ -27,6 +27,7 @@ from adjudicator.dates import rfc3339
 from adjudicator.errors import EngineError, InvalidCase, UnknownRuleset
 from adjudicator.store import chain
 from adjudicator.store.actor import Actor
+from adjudicator.store.crosscheck import document_digest
 from adjudicator.store.errors import IdempotencyConflict, InvalidRequest, NotFound, StoreError
 from adjudicator.store.models import Base, DecisionRow
 from adjudicator.store.overrides import Determination
@@ -163,6 +164,7 @@ def create_decision(
         "refund": document["refund"],
         "ruleset": {"version": values["ruleset_version"], "digest": values["ruleset_digest"]},
         "case_digest": values["case_digest"],
+        "document_digest": document_digest(document),
         "idempotency_key": idempotency_key,
     }
     try:
@@ -242,6 +244,7 @@ def override_decision(
             "original_refund": original.document["refund"],
             "justification": justification,
             "case_digest": original.case_digest,
+            "document_digest": document_digest(document),
         },
     )
     return StoredDecision(new_id, document, original.case_document, original.id, justification, now)
