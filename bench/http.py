@@ -34,38 +34,16 @@ from typing import Any
 import orjson
 from sqlalchemy import create_engine, text
 
+from api.examples import WORKED_EXAMPLE_1
+
 ROOT = Path(__file__).resolve().parents[1]
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-EXAMPLE_CASE: dict[str, Any] = {
-    "as_of": "2024-04-30T00:00:00Z",
-    "order": {
-        "order_id": "PO-1001",
-        "currency": "USD",
-        "assurance_amount": "20000.00",
-        "coverage": "receipt_30d",
-        "buyer_confirmed_at": "2024-03-01T09:00:00Z",
-        "supplier_confirmed_at": "2024-03-01T10:00:00Z",
-        "incoterm": "FOB",
-        "shipping_method": "sea",
-        "ship_by": {"date": "2024-04-15"},
-        "lines": [{"line_id": "L1", "quantity": 10000, "unit_price": "2.00"}],
-    },
-    "payments": [
-        {"payment_id": "P1", "kind": "initial", "method": "tt", "amount": "6000.00",
-         "credited_at": "2024-03-02T08:00:00Z", "to_designated_account": True},
-        {"payment_id": "P2", "kind": "balance", "method": "tt", "amount": "14000.00",
-         "credited_at": "2024-04-10T08:00:00Z", "to_designated_account": True},
-    ],
-    "claim": {"claim_id": "CL-1", "ground": "non_shipment", "remedy": "cancel_full_refund",
-              "filed_at": "2024-04-20T10:00:00Z"},
-}  # fmt: skip
-
 
 def _bodies(folder: Path) -> list[bytes]:
     cases = [orjson.loads(p.read_bytes())["case"] for p in sorted(folder.glob("*.json"))]
-    return [orjson.dumps(case) for case in (cases or [EXAMPLE_CASE])]
+    return [orjson.dumps(case) for case in (cases or [WORKED_EXAMPLE_1])]
 
 
 def _free_port() -> int:
