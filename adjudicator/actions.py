@@ -60,7 +60,8 @@ class Action:
 
 
 def _money(ctx: Context, minor: int) -> str:
-    return money.format_minor(minor, ctx.normalised.currency)
+    currency = ctx.normalised.currency
+    return f"{money.format_minor(minor, currency)} {currency}"
 
 
 def _value(ctx: Context, quantities: Mapping[str, int]) -> Decimal:

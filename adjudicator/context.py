@@ -41,7 +41,7 @@ class Context:
     @classmethod
     def start(cls, normalised: Normalised, ruleset: Ruleset) -> Context:
         """A fresh context, with the derived-date steps and reasons of normalisation."""
-        zero = money.format_minor(0, normalised.currency)
+        zero = f"{money.format_minor(0, normalised.currency)} {normalised.currency}"
         display = {key: "not set" for key in DISPLAY_KEYS}
         display.update({key: zero for key in _FIGURES})
         display.update(normalised.display)

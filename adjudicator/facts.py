@@ -226,8 +226,10 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         "has_supplier_limit": limit is not None,
         "supplier_limit": minor(limit) if limit is not None else 0,
     }
+    # Item facts go in reversed: durable-rules runs activations of equal priority
+    # last in, first out, so each rule then fires for the items in document order.
     facts: list[dict[str, Any]] = [case_fact]
-    for index, payment in enumerate(case["payments"]):
+    for index, payment in reversed(list(enumerate(case["payments"]))):
         credited = payment.get("credited_at")
         chargeback = payment.get("chargeback")
         facts.append(
@@ -246,7 +248,7 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
                 "coverage": order["coverage"],
             }
         )
-    for index, prior in enumerate(case["prior_claims"]):
+    for index, prior in reversed(list(enumerate(case["prior_claims"]))):
         facts.append(
             {
                 "t": "prior",
@@ -265,7 +267,7 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
             received[item["line_id"]] = received.get(item["line_id"], 0) + int(
                 item["quantity"] if got is None else got
             )
-    for index, line in enumerate(order["lines"]):
+    for index, line in reversed(list(enumerate(order["lines"]))):
         got = received.get(line["line_id"], 0)
         facts.append(
             {
@@ -300,7 +302,7 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         "sample_size": str(n),
         "defects": "critical {critical}, major {major}, minor {minor}".format(**defects),
         "acceptance": "critical {critical}, major {major}, minor {minor}".format(**acceptance),
-        "claimed": str(claimed) if claimed is not None else "not stated",
+        "claimed": f"{claimed} {currency}" if claimed is not None else "not stated",
     }
     return Normalised(
         case=case,
