@@ -115,6 +115,8 @@ class RulesEngine:
         final = self._dispatch(rules._handle, handle, self._fires[ruleset.engine_name], ctx)
         if final is None:  # no rule fired at all
             final = rules.get_state(sid)
+        if "exception" in final:  # how durable's own runner reports an action failure
+            raise EngineError(f"a rule action failed: {final['exception']}")
         return final
 
     @staticmethod
