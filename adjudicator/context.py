@@ -36,7 +36,6 @@ class Context:
     fee: int = 0
     deadlines: dict[str, str] = field(default_factory=dict)
     refund_due: str | None = None
-    failure: BaseException | None = None
 
     @classmethod
     def start(cls, normalised: Normalised, ruleset: Ruleset) -> Context:
