@@ -119,10 +119,14 @@ def metrics_dir(configured: str | None) -> Iterator[str]:
     """The workers' metrics directory: ``configured`` emptied of old samples, or a temp one."""
     if configured is None:
         made = tempfile.mkdtemp(prefix="adjudicator-metrics-")
+        owner = os.getpid()
         try:
             yield made
         finally:
-            shutil.rmtree(made, ignore_errors=True)
+            # gunicorn's workers are forks of this process and leave by sys.exit(), which
+            # unwinds this very frame in each of them: only the master may remove the dir.
+            if os.getpid() == owner:
+                shutil.rmtree(made, ignore_errors=True)
         return
     Path(configured).mkdir(parents=True, exist_ok=True)
     for stale in Path(configured).glob("*.db"):

@@ -185,3 +185,34 @@ def test_serve_removes_the_metrics_dir_it_made(served: Served, tmp_path: Path) -
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=GRACE + 10) == 0
     assert not made[0].exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("served", ["temporary metrics dir"], indirect=True)
+def test_a_worker_leaving_keeps_the_shared_metrics_dir(served: Served, tmp_path: Path) -> None:
+    """A worker unwinds serve's frames as it exits: it must not remove the master's dir."""
+    made = list((tmp_path / "tmp").glob("adjudicator-metrics-*"))
+    assert served.post(orjson.dumps(make_case()))[0] == 201
+    workers = _worker_pids(served.process.pid)
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGTERM)  # gunicorn replaces it
+    deadline = time.monotonic() + 30
+    while True:
+        now = _worker_pids(served.process.pid)
+        if len(now) == 2 and workers[0] not in now:
+            break
+        assert served.process.poll() is None, served.log.read_text()
+        assert time.monotonic() < deadline, "the worker was never replaced"
+        time.sleep(0.1)
+    assert made[0].is_dir()
+    for _ in range(6):  # both workers, the replacement included, decide and scrape
+        assert served.post(orjson.dumps(make_case()))[0] == 201
+        assert _get(served.port, "/metrics")[0] == 200
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=GRACE + 10) == 0
+    assert not made[0].exists()
+
+
+def _worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return sorted(int(pid) for pid in children)
