@@ -24,7 +24,6 @@ from adjudicator.engine import RulesEngine
 from adjudicator.errors import EngineError, InvalidCase
 from adjudicator.facts import normalise
 from adjudicator.rules.loader import load_catalog as _load_catalog
-from adjudicator.rules.loader import load_version
 from adjudicator.rules.model import Catalog, Ruleset
 
 _DECISION_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-4c55-9a57-0d7c1f3e9b21")
@@ -37,12 +36,6 @@ def load_catalog(root: Path | None = None) -> Catalog:
 
 def load_ruleset(version: str | None = None, root: Path | None = None) -> Ruleset:
     """One ruleset version (the active one for ``None``)."""
-    if root is None and version is not None:
-        from adjudicator.rules.loader import DEFAULT_RULES_DIR
-
-        folder = DEFAULT_RULES_DIR / "trade_assurance" / version
-        if folder.is_dir():
-            return load_version(folder)
     return _load_catalog(root).get(version)
 
 

@@ -101,6 +101,18 @@ class RulesEngine:
                 with contextlib.suppress(Exception):  # no session to delete if it never began
                     rules.delete_state(sid)
 
+    def live_sessions(self, ruleset: Ruleset, sids: Iterable[str]) -> list[str]:
+        """Which of these session ids still hold state (after a decision: none should)."""
+        rules = self._host.get_ruleset(ruleset.engine_name)
+        live = []
+        for sid in sids:
+            try:
+                rules.get_state(sid)
+            except Exception:  # noqa: BLE001 - the core's "could not get state": gone
+                continue
+            live.append(sid)
+        return live
+
     def _run(
         self, rules: Any, ruleset: Ruleset, ctx: Context, sid: str, facts: list[dict[str, Any]]
     ) -> dict[str, Any]:

@@ -45,11 +45,6 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(quantize(amount, currency).scaleb(_exp(currency)))
 
 
-def from_minor(minor: int, currency: str) -> Decimal:
-    """The Decimal amount of ``minor`` units, in the currency's exponent."""
-    return Decimal(minor).scaleb(-_exp(currency))
-
-
 def format_minor(minor: int, currency: str) -> str:
     """The contract's money string (``"6000.00"``) for ``minor`` units."""
     places = _exp(currency)

@@ -61,7 +61,6 @@ def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
         rules_doc=data["rules.toml"],
         parameters=data["parameters.toml"],
         aql_doc=data["aql.toml"],
-        files=_VERSION_FILES,
     )
 
 
@@ -73,7 +72,6 @@ def build_ruleset(
     rules_doc: Mapping[str, Any],
     parameters: Mapping[str, Any],
     aql_doc: Mapping[str, Any],
-    files: tuple[str, ...] = (),
 ) -> Ruleset:
     """Check and compile ruleset data given as dicts (tests build rulesets this way)."""
     stages = list(rules_doc.get("stages", []))
@@ -99,7 +97,6 @@ def build_ruleset(
         parameters=dict(parameters),
         aql_table=_aql_table(aql_doc),
         initial_state=initial_state,
-        files=files,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from adjudicator.errors import UnknownRuleset
@@ -31,9 +31,6 @@ class RuleSpec:
     joins_state: bool
     guard: str | None
 
-    def info(self) -> dict[str, str]:
-        """What the API shows of a rule."""
-        return {"id": self.id, "title": self.title, "source": self.source, "stage": self.stage}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +44,6 @@ class Ruleset:
     parameters: Mapping[str, Any]
     aql_table: Mapping[str, Mapping[int, int]]
     initial_state: Mapping[str, Any]
-    files: tuple[str, ...] = field(default=())
 
     @property
     def engine_name(self) -> str:
@@ -58,13 +54,6 @@ class Ruleset:
     def aql_values(self) -> frozenset[str]:
         """The AQL keys a case document may name."""
         return frozenset(self.aql_table)
-
-    def rule(self, rule_id: str) -> RuleSpec:
-        """The rule with that id."""
-        for spec in self.rules:
-            if spec.id == rule_id:
-                return spec
-        raise KeyError(rule_id)
 
     def engine_definition(self) -> dict[str, Any]:
         """The durable-rules ruleset dict: one named rule per RuleSpec."""

@@ -31,18 +31,6 @@ def adjudicator() -> Adjudicator:
     return Adjudicator()
 
 
-def _sessions_left(adj: Adjudicator, upto: int) -> list[str]:
-    rules = adj.engine._host.get_ruleset(adj.catalog.active.engine_name)
-    left = []
-    for sid in range(1, upto + 1):
-        try:
-            rules.get_state(str(sid))
-        except Exception:  # noqa: BLE001 - "could not get state": the session is gone
-            continue
-        left.append(str(sid))
-    return left
-
-
 def test_action_fault_raises_engine_error_and_leaves_nothing(
     adjudicator: Adjudicator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,7 +47,8 @@ def test_action_fault_raises_engine_error_and_leaves_nothing(
     assert not caught.value.recycle
     monkeypatch.undo()
 
-    assert _sessions_left(adjudicator, 50) == []
+    sids = [str(sid) for sid in range(1, 51)]
+    assert adjudicator.engine.live_sessions(adjudicator.catalog.active, sids) == []
     for _ in range(3):
         assert adjudicator.decide(_base_case()).to_dict() == good
 

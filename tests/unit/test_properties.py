@@ -17,28 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adjudicator import Adjudicator
+from adjudicator.contract.records import CLAIM_GROUNDS, REMEDIES
 
 EXPONENTS = {"USD": 2, "JPY": 0, "KWD": 3}
 SAMPLE_SIZES = [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000, 100]
 AQLS = ["0.65", "1.0", "1.5", "2.5", "4.0", "6.5"]
-GROUNDS = [
-    "non_shipment",
-    "late_shipment",
-    "quality",
-    "quantity_shortage",
-    "not_received",
-    "cost_dispute",
-    "after_sales",
-    "other",
-]
-REMEDIES = [
-    "cancel_full_refund",
-    "cancel_remainder",
-    "reject_and_return",
-    "return_and_refund",
-    "keep_partial_refund",
-    "keep_goods_compensation",
-]
+GROUNDS = list(CLAIM_GROUNDS)
 OFFSETS = [
     UTC,
     timezone(timedelta(hours=8)),
