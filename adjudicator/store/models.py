@@ -138,3 +138,21 @@ class AuditHeadRow(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxRow(Base):
+    """A claim event waiting to be announced: written in the same transaction as the event.
+
+    The webhook dispatcher reads rows in ``id`` order and fans each out to the
+    subscriptions that want its ``type``; ``dispatched_at`` marks a row done.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    claim_ref: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
