@@ -16,10 +16,12 @@ claim becomes, and stores the result with its event, audit entry and outbox row.
 from adjudicator.lifecycle.clocks import (
     Clock,
     EventRecord,
+    as_of,
     at_risk,
     compute_clocks,
     next_due,
     overdue,
+    snapshot,
     timer_due,
 )
 from adjudicator.lifecycle.errors import (
@@ -79,6 +81,7 @@ __all__ = [
     "StaleProposal",
     "Transition",
     "advance",
+    "as_of",
     "at_risk",
     "available_actions",
     "check",
@@ -86,6 +89,7 @@ __all__ = [
     "merge_evidence",
     "next_due",
     "overdue",
+    "snapshot",
     "stage_of",
     "statuses_for",
     "timer_due",

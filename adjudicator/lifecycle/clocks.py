@@ -167,3 +167,24 @@ def timer_due(state: ClaimState) -> datetime | None:
     if state.status == "awaiting_evidence" and state.evidence_request is not None:
         return parse_time(str(state.evidence_request["due"]))
     return None
+
+
+def snapshot(clocks: Sequence[Clock]) -> list[dict[str, Any]]:
+    """The clocks as computed at an event, to be brought up to a later moment by :func:`as_of`."""
+    return [{**c.to_dict(), "duty": c.duty, "outstanding": c.outstanding} for c in clocks]
+
+
+def as_of(stored: Sequence[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The wire clocks of a :func:`snapshot` at ``now``: a pending clock whose time came is
+    missed (a duty, a late timer) or met (the escalation gate). Nothing else changes
+    between events."""
+    found: list[dict[str, Any]] = []
+    for clock in stored:
+        state = clock["state"]
+        if state == "pending" and now >= parse_time(str(clock["due"])):
+            if clock["name"] == "escalation_allowed_from":
+                state = "met"
+            elif now > parse_time(str(clock["due"])):
+                state = "missed"
+        found.append({"name": clock["name"], "due": clock["due"], "state": state})
+    return found

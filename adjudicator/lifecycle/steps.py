@@ -19,7 +19,7 @@ from typing import Any
 
 from adjudicator.dates import add_business_days, rfc3339
 from adjudicator.lifecycle.errors import InvalidAction
-from adjudicator.lifecycle.state import ClaimState
+from adjudicator.lifecycle.state import ClaimState, parse_time
 from adjudicator.lifecycle.table import Acting
 from adjudicator.money import fits_exponent, quantize
 
@@ -164,6 +164,11 @@ def request_evidence(
     if party not in ("buyer", "supplier"):
         errors["party"] = ["Must be one of: buyer, supplier."]
     due = body.get("due")
+    if isinstance(due, str):
+        try:
+            due = parse_time(due)
+        except ValueError:
+            due = None
     if not isinstance(due, datetime) or due.tzinfo is None:
         errors["due"] = ["Must be a timestamp with an offset."]
     elif due <= acting.now:

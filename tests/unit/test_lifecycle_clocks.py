@@ -19,8 +19,9 @@ from adjudicator.lifecycle import (
 )
 
 FILED = datetime(2024, 4, 19, 10, 0, tzinfo=UTC)  # a Friday
-STATE = ClaimState(status="awaiting_supplier", filed_at="2024-04-19T10:00:00Z", currency="USD",
-                   recommendation={})  # fmt: skip
+STATE = ClaimState(
+    status="awaiting_supplier", filed_at="2024-04-19T10:00:00Z", currency="USD", recommendation={}
+)
 
 
 def ev(action: str, hours: float, by: str, src: str, dst: str, **data: object) -> EventRecord:
@@ -33,9 +34,11 @@ def states(clocks: list) -> dict[str, str]:  # type: ignore[type-arg]
 
 def test_a_fresh_claim_has_the_time_01_clocks_pending() -> None:
     clocks = compute_clocks(STATE, [], FILED + timedelta(hours=1))
-    assert states(clocks) == {"supplier_response_due": "pending",
-                              "escalation_allowed_from": "pending",
-                              "auto_escalation_at": "pending"}  # fmt: skip
+    assert states(clocks) == {
+        "supplier_response_due": "pending",
+        "escalation_allowed_from": "pending",
+        "auto_escalation_at": "pending",
+    }
     assert next_due(clocks) == FILED + timedelta(hours=72)
     assert timer_due(STATE) == FILED + timedelta(hours=168)
 
@@ -81,7 +84,7 @@ def test_evidence_and_refund_clocks() -> None:
             "awaiting_evidence",
             party="supplier",
             due=due.isoformat(),
-        ),  # fmt: skip
+        ),
         ev("submit_evidence", 120, "supplier", "awaiting_evidence", "awaiting_staff"),
         ev("propose", 130, "staff", "awaiting_staff", "refund_pending"),
     ]
@@ -93,17 +96,25 @@ def test_evidence_and_refund_clocks() -> None:
 
 
 def test_evidence_merges_by_id_and_by_index_and_appends_the_rest() -> None:
-    case = {"order": {"amendments": [{"kind": "ship_by_extension", "days": 5}]},
-            "payments": [{"payment_id": "P1", "amount": "1.00", "sent": {"amount": "2"}}],
-    }  # fmt: skip
-    merged = merge_evidence(case, {
-        "payments": [{"payment_id": "P1", "amount": "3.00", "sent": None},
-                     {"payment_id": "P2", "amount": "4.00"}],
-        "amendments": [{"index": 0, "days": 9}],
-        "shipments": [{"shipment_id": "S1"}],
-    })  # fmt: skip
-    assert merged["payments"] == [{"payment_id": "P1", "amount": "3.00"},
-                                  {"payment_id": "P2", "amount": "4.00"}]  # fmt: skip
+    case = {
+        "order": {"amendments": [{"kind": "ship_by_extension", "days": 5}]},
+        "payments": [{"payment_id": "P1", "amount": "1.00", "sent": {"amount": "2"}}],
+    }
+    merged = merge_evidence(
+        case,
+        {
+            "payments": [
+                {"payment_id": "P1", "amount": "3.00", "sent": None},
+                {"payment_id": "P2", "amount": "4.00"},
+            ],
+            "amendments": [{"index": 0, "days": 9}],
+            "shipments": [{"shipment_id": "S1"}],
+        },
+    )
+    assert merged["payments"] == [
+        {"payment_id": "P1", "amount": "3.00"},
+        {"payment_id": "P2", "amount": "4.00"},
+    ]
     assert merged["order"]["amendments"] == [{"kind": "ship_by_extension", "days": 9}]
     assert merged["shipments"] == [{"shipment_id": "S1"}]
     assert case["payments"][0]["amount"] == "1.00"  # the old revision is untouched

@@ -33,17 +33,28 @@ from adjudicator.lifecycle.state import PARTIES
 
 FILED = datetime(2024, 4, 20, 10, 0, tzinfo=UTC)
 LATER = FILED + timedelta(days=30)
-RECOMMENDATION = {"decision_id": "d-1", "outcome": "upheld_full", "cap": "20000.00",
-                  "refund": {"amount": "20000.00", "currency": "USD"}}  # fmt: skip
-OVERRIDE_DOC = {"outcome": "upheld_partial", "refund": {"amount": "5000.00", "currency": "USD"},
-                "fee_reimbursement": {"amount": "0.00", "currency": "USD"},
-                "reasons": [{"message": "partly"}]}  # fmt: skip
+RECOMMENDATION = {
+    "decision_id": "d-1",
+    "outcome": "upheld_full",
+    "cap": "20000.00",
+    "refund": {"amount": "20000.00", "currency": "USD"},
+}
+OVERRIDE_DOC = {
+    "outcome": "upheld_partial",
+    "refund": {"amount": "5000.00", "currency": "USD"},
+    "fee_reimbursement": {"amount": "0.00", "currency": "USD"},
+    "reasons": [{"message": "partly"}],
+}
 
 
 def state_in(status: str) -> ClaimState:
     """A claim in ``status`` with the data that status implies."""
-    state = ClaimState(status=status, filed_at="2024-04-20T10:00:00Z", currency="USD",
-                       recommendation=dict(RECOMMENDATION))  # fmt: skip
+    state = ClaimState(
+        status=status,
+        filed_at="2024-04-20T10:00:00Z",
+        currency="USD",
+        recommendation=dict(RECOMMENDATION),
+    )
     if status == "awaiting_buyer":
         offer = {"kind": "refund", "refund": {"amount": "100.00", "currency": "USD"}}
         state = state.moved(status, offer=offer)
@@ -98,14 +109,15 @@ def test_every_status_and_action_follows_the_table(status: str, action: str) -> 
 
 def test_closed_claims_accept_only_notes() -> None:
     for status in CLOSED:
-        names = {a.action for a in available_actions(state_in(status), PARTIES, Acting(
-            "staff", "x", LATER))}  # fmt: skip
+        names = {
+            a.action
+            for a in available_actions(state_in(status), PARTIES, Acting("staff", "x", LATER))
+        }
         assert names == {"note"}
 
 
 def test_withdraw_is_the_buyers_until_a_determination() -> None:
-    allowed = {s for s in STATUSES if any(
-        r.action == "withdraw" and s in r.sources for r in TABLE)}  # fmt: skip
+    allowed = {s for s in STATUSES if any(r.action == "withdraw" and s in r.sources for r in TABLE)}
     assert allowed == set(OPEN)
 
 
@@ -137,23 +149,30 @@ def test_four_eyes_the_proposer_may_not_approve_and_an_old_proposal_is_stale() -
     newer = state.moved("pending_approval", revision=2)
     with pytest.raises(StaleProposal):
         advance(newer, "approve", Acting("staff", "staff-b", LATER), {}, {"decision_id": "d"})
-    _, approved = advance(state, "approve", Acting("staff", "staff-b", LATER), {},
-                          {"decision_id": "d-2"})  # fmt: skip
+    _, approved = advance(
+        state, "approve", Acting("staff", "staff-b", LATER), {}, {"decision_id": "d-2"}
+    )
     assert approved.status == "refund_pending"
     assert approved.determination is not None and approved.determination["decision_id"] == "d-2"
 
 
 def test_evidence_clears_a_pending_proposal() -> None:
     state = state_in("pending_approval")
-    _, after = advance(state, "submit_evidence", Acting("buyer", "k", LATER), {},
-                       EXTRA["submit_evidence"])  # fmt: skip
+    _, after = advance(
+        state, "submit_evidence", Acting("buyer", "k", LATER), {}, EXTRA["submit_evidence"]
+    )
     assert after.status == "awaiting_staff" and after.proposal is None and after.revision == 2
 
 
 def test_a_refund_offer_above_the_cap_is_refused_with_its_field() -> None:
     with pytest.raises(InvalidAction) as refused:
-        advance(state_in("awaiting_supplier"), "respond", Acting("supplier", "k", LATER),
-                {"kind": "refund", "refund": {"amount": "20000.01"}}, {})  # fmt: skip
+        advance(
+            state_in("awaiting_supplier"),
+            "respond",
+            Acting("supplier", "k", LATER),
+            {"kind": "refund", "refund": {"amount": "20000.01"}},
+            {},
+        )
     assert set(refused.value.errors) == {"refund.amount"}
 
 
@@ -161,8 +180,10 @@ def test_evidence_lapse_cancels_a_buyer_request_and_returns_a_supplier_one() -> 
     supplier = state_in("awaiting_evidence")
     timer = Acting("timer", None, LATER)
     assert advance(supplier, "lapse_evidence", timer, {})[1].status == "awaiting_staff"
-    buyer = supplier.moved("awaiting_evidence", evidence_request={
-        **(supplier.evidence_request or {}), "party": "buyer"})  # fmt: skip
+    buyer = supplier.moved(
+        "awaiting_evidence",
+        evidence_request={**(supplier.evidence_request or {}), "party": "buyer"},
+    )
     assert advance(buyer, "lapse_evidence", timer, {})[1].status == "cancelled"
     with pytest.raises(InvalidTransition):
         advance(supplier, "lapse_evidence", Acting("timer", None, FILED), {})
@@ -175,6 +196,11 @@ def test_confirm_is_a_determination_and_an_override_waits_for_approval() -> None
     assert (
         confirmed.refund is not None and confirmed.refund["due"] == "2024-05-29T10:00:00Z"
     )  # Mon + 7 bd
-    _, proposed = advance(state_in("awaiting_staff"), "propose", staff, {"kind": "override"},
-                          {"override": OVERRIDE_DOC})  # fmt: skip
+    _, proposed = advance(
+        state_in("awaiting_staff"),
+        "propose",
+        staff,
+        {"kind": "override"},
+        {"override": OVERRIDE_DOC},
+    )
     assert proposed.status == "pending_approval" and proposed.proposal is not None
