@@ -184,10 +184,14 @@ class RulesetListSchema(Schema):
 
 
 class ActorSchema(Schema):
-    """Who acted: the API key's id and name (no key id for the command line)."""
+    """Who acted: the API key's id, name and role (no key id for the command line).
+
+    ``role`` is null only on entries written before roles were recorded.
+    """
 
     key_id = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
+    role = fields.String(required=True, allow_none=True)
 
 
 class AuditEntrySchema(Schema):

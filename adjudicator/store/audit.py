@@ -37,6 +37,7 @@ class AuditEntry:
     at: datetime
     actor_key_id: str | None
     actor_name: str
+    actor_role: str | None
     action: str
     subject: str
     request_id: str | None
@@ -49,7 +50,11 @@ class AuditEntry:
         return {
             "seq": self.seq,
             "at": format_time(self.at),
-            "actor": {"key_id": self.actor_key_id, "name": self.actor_name},
+            "actor": {
+                "key_id": self.actor_key_id,
+                "name": self.actor_name,
+                "role": self.actor_role,
+            },
             "action": self.action,
             "subject": self.subject,
             "request_id": self.request_id,
@@ -105,6 +110,7 @@ def _row_hash(row: Row[Any]) -> str:
         at=row.at,
         actor_key_id=row.actor_key_id,
         actor_name=row.actor_name,
+        actor_role=row.actor_role,
         action=row.action,
         subject=row.subject,
         request_id=row.request_id,
@@ -118,6 +124,7 @@ def _entry(row: AuditEntryRow) -> AuditEntry:
         at=row.at,
         actor_key_id=row.actor_key_id,
         actor_name=row.actor_name,
+        actor_role=row.actor_role,
         action=row.action,
         subject=row.subject,
         request_id=row.request_id,

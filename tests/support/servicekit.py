@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from adjudicator.store import Store, StoreConfig, open_store
+from adjudicator.store.audit_models import CheckpointRow
 from adjudicator.store.models import (
     GENESIS_HASH,
     ApiKeyRow,
@@ -100,6 +101,7 @@ def reset(store: Store) -> None:
     """Empty every table and rewind the chain head."""
     with store.db.write() as session:
         session.execute(delete(AuditEntryRow))
+        session.execute(delete(CheckpointRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
         session.execute(
