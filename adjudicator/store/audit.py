@@ -158,6 +158,13 @@ def list_audit(
     return Page(items=items, next_cursor=following)
 
 
+def get_entry(store: Store, seq: int) -> AuditEntry | None:
+    """Entry ``seq``, or None."""
+    with store.db.autocommit() as session:
+        row = session.get(AuditEntryRow, seq)
+        return None if row is None else _entry(row)
+
+
 def _seq_after(cursor: str) -> int:
     (seq,) = decode_cursor(cursor, ("s",))
     if not isinstance(seq, int) or not 0 <= seq < 2**63:

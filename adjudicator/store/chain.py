@@ -118,6 +118,30 @@ def entry_bytes(
     return _canonical(fields, actor_role)
 
 
+def json_entry_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of an entry as the API and exports show it (``AuditEntry.to_dict``).
+
+    Used where there is no database: receipts and exports verified offline.
+    Raises ``KeyError``/``TypeError`` when a field is missing or malformed.
+    """
+    actor = entry["actor"]
+    role = actor.get("role")
+    fields: dict[str, Any] = {
+        "action": entry["action"],
+        "actor": {"key_id": actor["key_id"], "name": actor["name"]},
+        "at": entry["at"],
+        "payload": entry["payload"],
+        "request_id": entry["request_id"],
+        "seq": entry["seq"],
+        "subject": entry["subject"],
+    }
+    if role is not None:
+        fields["actor"]["role"] = role
+    if not isinstance(fields["seq"], int) or not isinstance(fields["payload"], dict):
+        raise TypeError("seq is an integer and payload an object")
+    return _canonical(fields, role)
+
+
 def canonical_parts(
     *,
     at: datetime,
