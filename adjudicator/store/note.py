@@ -83,7 +83,7 @@ class Verifier:
     @classmethod
     def parse(cls, text: str) -> Verifier:
         """Read a verifier key string (as :meth:`encode` writes it)."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)  # the base64 key may hold "+" itself
         if len(parts) != 3:
             raise NoteError("a verifier key reads <name>+<key id>+<base64 key>")
         name, hexid, encoded = parts
