@@ -77,7 +77,8 @@ def _rehash_from(store: Store, first: int) -> None:
                 .values(prev_hash=prev, hash=digest)
             )
             head_prev, prev = prev, digest
-        session.execute(update(AuditHeadRow).values(seq=rows[-1].seq, prev_hash=head_prev, hash=prev))
+        moved = {"seq": rows[-1].seq, "prev_hash": head_prev, "hash": prev}
+        session.execute(update(AuditHeadRow).values(moved))
 
 
 def test_a_checkpoint_is_a_signed_note_of_the_tree(
