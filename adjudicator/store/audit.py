@@ -7,11 +7,13 @@ and names the first entry that was changed, deleted or reordered.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, select
+import rfc8785
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
@@ -163,6 +165,57 @@ def get_entry(store: Store, seq: int) -> AuditEntry | None:
     with store.db.autocommit() as session:
         row = session.get(AuditEntryRow, seq)
         return None if row is None else _entry(row)
+
+
+def seq_range(
+    store: Store, *, since: datetime | None = None, until: datetime | None = None
+) -> tuple[int, int]:
+    """The seqs ``first..last`` of the entries written at or after ``since`` and before ``until``.
+
+    An export by time is the contiguous run between them, so it can be verified
+    link by link (entries of concurrent writers are not strictly in time order).
+    ``(1, 0)`` when none.
+    """
+    query = select(func.min(AuditEntryRow.seq), func.max(AuditEntryRow.seq))
+    if since is not None:
+        query = query.where(AuditEntryRow.at >= since)
+    if until is not None:
+        query = query.where(AuditEntryRow.at < until)
+    with store.db.autocommit() as session:
+        first, last = session.execute(query).one()
+    return (1, 0) if first is None else (int(first), int(last))
+
+
+def iter_entries(
+    store: Store, *, first: int = 1, last: int | None = None
+) -> Iterator[AuditEntry]:
+    """Entries ``first..last`` (up to the head when ``last`` is None) in chain order, streamed."""
+    query = select(AuditEntryRow).where(AuditEntryRow.seq >= first)
+    if last is not None:
+        query = query.where(AuditEntryRow.seq <= last)
+    query = query.order_by(AuditEntryRow.seq).execution_options(yield_per=_VERIFY_BATCH)
+    with store.db.read() as session:
+        result = session.execute(query).scalars()
+        try:
+            for row in result:
+                yield _entry(row)
+        finally:
+            result.close()
+
+
+CSV_COLUMNS = (
+    "seq", "at", "actor_key_id", "actor_name", "actor_role", "action", "subject",
+    "request_id", "payload", "prev_hash", "hash",
+)  # fmt: skip
+
+
+def csv_row(entry: AuditEntry) -> list[str]:
+    """The entry as :data:`CSV_COLUMNS` (``payload`` as RFC 8785 JSON, null as empty)."""
+    values = entry.to_dict()
+    actor = values.pop("actor")
+    values.update(actor_key_id=actor["key_id"], actor_name=actor["name"], actor_role=actor["role"])
+    values["payload"] = rfc8785.dumps(entry.payload).decode()
+    return ["" if values[c] is None else str(values[c]) for c in CSV_COLUMNS]
 
 
 def _seq_after(cursor: str) -> int:
