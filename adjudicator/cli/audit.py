@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,9 +23,10 @@ import click
 import orjson
 
 from adjudicator.store import verify_audit
-from adjudicator.store.audit import CSV_COLUMNS, csv_row, iter_entries, seq_range
+from adjudicator.store.audit import CSV_COLUMNS, csv_row, export_bounds, iter_entries
 from adjudicator.store.backup import BackupRefused, backup
 from adjudicator.store.checkpoints import ChainUnsound, check_checkpoint, make_checkpoint
+from adjudicator.store.errors import InvalidRequest
 from adjudicator.store.note import Checkpoint, NoteError, Verifier, open_checkpoint
 from adjudicator.store.receipts import export_against, verify_export, verify_receipt
 from adjudicator.store.signing import KEY_FILE_ENV, AuditSettings, SigningKeyError
@@ -185,7 +185,11 @@ def register(audit_group: click.Group, db_group: click.Group) -> None:
     ) -> None:
         """Stream audit entries out, oldest first, as NDJSON or CSV."""
         with _store(migrate=False) as store:
-            first, last = _bounds(store, since, until)
+            try:
+                first, last = export_bounds(store, since, until)
+            except InvalidRequest as exc:
+                messages = [f"--{name}: {' '.join(m)}" for name, m in exc.errors.items()]
+                raise click.BadParameter("; ".join(messages)) from exc
             write_export(output, iter_entries(store, first=first, last=last), fmt)
 
     @db_group.command("backup")
@@ -210,35 +214,6 @@ def write_export(output: TextIO, entries: Any, fmt: str) -> None:
         return
     for entry in entries:
         output.write(orjson.dumps(entry.to_dict()).decode() + "\n")
-
-
-def _bound(value: str) -> int | datetime:
-    if value.isdigit():
-        return int(value)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a seq nor an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no time zone (add Z or +00:00)")
-    return parsed
-
-
-def _bounds(store: Any, since: str | None, until: str | None) -> tuple[int, int | None]:
-    lower = _bound(since) if since else None
-    upper = _bound(until) if until else None
-    first, last = 1, None
-    if isinstance(lower, datetime) or isinstance(upper, datetime):
-        first, last = seq_range(
-            store,
-            since=lower if isinstance(lower, datetime) else None,
-            until=upper if isinstance(upper, datetime) else None,
-        )
-    if isinstance(lower, int):
-        first = max(first, lower)
-    if isinstance(upper, int):
-        last = upper if last is None else min(last, upper)
-    return first, last
 
 
 def _verify_file(export: Any, checkpoint_file: Path | None, key: str | None, as_json: bool) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
 from adjudicator.store.crosscheck import first_unrecorded_change
+from adjudicator.store.errors import InvalidRequest
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
 from adjudicator.store.pagination import (
     Page,
@@ -201,6 +202,41 @@ def iter_entries(
                 yield _entry(row)
         finally:
             result.close()
+
+
+def _bound(value: str, name: str) -> int | datetime:
+    if value.isdigit():
+        return int(value)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        message = "Must be an entry's seq or an ISO 8601 time with a time zone."
+        raise InvalidRequest(f"invalid {name}", {name: [message]})
+    return parsed
+
+
+def export_bounds(store: Store, since: str | None, until: str | None) -> tuple[int, int | None]:
+    """The seqs an export ``--from``/``--to`` selects: each is a seq or an ISO 8601 time.
+
+    A seq bound is inclusive; a time bound selects entries written at or after
+    ``since`` and before ``until`` (:func:`seq_range`). ``last`` None: to the head.
+    """
+    lower = _bound(since, "from") if since else None
+    upper = _bound(until, "to") if until else None
+    first, last = 1, None
+    if isinstance(lower, datetime) or isinstance(upper, datetime):
+        first, last = seq_range(
+            store,
+            since=lower if isinstance(lower, datetime) else None,
+            until=upper if isinstance(upper, datetime) else None,
+        )
+    if isinstance(lower, int):
+        first = max(first, lower)
+    if isinstance(upper, int):
+        last = upper if last is None else min(last, upper)
+    return first, last
 
 
 CSV_COLUMNS = (
