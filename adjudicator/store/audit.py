@@ -17,7 +17,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
-from adjudicator.store.crosscheck import first_unrecorded_change
+from adjudicator.store.crosscheck import first_row_mismatch
 from adjudicator.store.errors import InvalidRequest
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
 from adjudicator.store.pagination import (
@@ -271,9 +271,11 @@ def chain_length(store: Store) -> int:
 def verify_audit(store: Store) -> VerifyReport:
     """Walk the chain up to the head; report the first changed, deleted or reordered entry.
 
-    When the chain holds, every stored decision is then checked against the
-    entry that recorded it (:mod:`adjudicator.store.crosscheck`), so a changed
-    or deleted decision row, or one no entry recorded, is named too.
+    When the chain holds, the rows it speaks for (decisions, API keys, ...) are
+    then checked against the entries that recorded them
+    (:data:`adjudicator.store.crosscheck.ROW_CHECKS`), so a changed or deleted
+    decision, a key whose role was raised or whose revocation was undone in
+    the database, or a row no entry recorded, is named too.
 
     The head is read first, then the entries up to its seq: entries appended
     meanwhile are outside this check, not errors.
@@ -283,7 +285,7 @@ def verify_audit(store: Store) -> VerifyReport:
         head_seq, head_hash = head.seq, head.hash
         checked, last_hash, broken = _walk(session, head_seq)
         if broken is None and checked == head_seq and last_hash == head_hash:
-            mismatch = first_unrecorded_change(session, head_seq)
+            mismatch = first_row_mismatch(session, head_seq)
             if mismatch is not None:
                 broken = Broken(*mismatch)
     if broken is None and checked < head_seq:
