@@ -7,6 +7,7 @@ and names the first entry that was changed, deleted or reordered.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,10 +17,13 @@ import rfc8785
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
+from adjudicator.store.audit_models import CheckpointRow
+from adjudicator.store.chain import HEAD_ID, entry_bytes, format_time
 from adjudicator.store.crosscheck import first_row_mismatch
 from adjudicator.store.errors import InvalidRequest
+from adjudicator.store.merkle import Tree
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
+from adjudicator.store.note import NoteError, Verifier, open_checkpoint
 from adjudicator.store.pagination import (
     Page,
     clamp_limit,
@@ -106,9 +110,8 @@ class VerifyReport:
         }
 
 
-def _row_hash(row: Row[Any]) -> str:
-    return entry_hash(
-        row.prev_hash,
+def _row_bytes(row: Row[Any]) -> bytes:
+    return entry_bytes(
         seq=row.seq,
         at=row.at,
         actor_key_id=row.actor_key_id,
@@ -277,13 +280,27 @@ def verify_audit(store: Store) -> VerifyReport:
     decision, a key whose role was raised or whose revocation was undone in
     the database, or a row no entry recorded, is named too.
 
+    Then the log is held to the newest checkpoint stored with it: cut below
+    it, or rewritten under it (an entry edited and every hash after it
+    recomputed), is named.
+
     The head is read first, then the entries up to its seq: entries appended
     meanwhile are outside this check, not errors.
     """
+    newest = (
+        select(CheckpointRow)
+        .order_by(CheckpointRow.tree_size.desc(), CheckpointRow.id.desc())
+        .limit(1)
+    )
     with store.db.read() as session:
         head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID)).scalar_one()
         head_seq, head_hash = head.seq, head.hash
-        checked, last_hash, broken = _walk(session, head_seq)
+        checkpoint = session.execute(newest).scalar_one_or_none()
+        tree = Tree()
+        size = 0 if checkpoint is None else checkpoint.tree_size
+        checked, last_hash, broken = _walk(session, head_seq, tree, size)
+        if broken is None and checked == head_seq and last_hash == head_hash:
+            broken = _against_stored(checkpoint, head_seq, tree)
         if broken is None and checked == head_seq and last_hash == head_hash:
             mismatch = first_row_mismatch(session, head_seq)
             if mismatch is not None:
@@ -296,8 +313,13 @@ def verify_audit(store: Store) -> VerifyReport:
     return VerifyReport(checked, head_seq, head_hash, broken)
 
 
-def _walk(session: Session, head_seq: int) -> tuple[int, str, Broken | None]:
-    """Check entries 1..head_seq in order: (entries that hold, last good hash, first break)."""
+def _walk(
+    session: Session, head_seq: int, tree: Tree | None = None, tree_size: int = 0
+) -> tuple[int, str, Broken | None]:
+    """Check entries 1..head_seq in order: (entries that hold, last good hash, first break).
+
+    Entries 1..``tree_size`` that hold are added to ``tree`` on the way.
+    """
     expected_seq, prev = 1, GENESIS_HASH
     query = (
         select(*(column for column in AuditEntryRow.__table__.c))
@@ -308,16 +330,19 @@ def _walk(session: Session, head_seq: int) -> tuple[int, str, Broken | None]:
     result = session.execute(query)
     try:
         for row in result:
-            broken = _check(session, row, expected_seq, prev)
+            data = _row_bytes(row)
+            broken = _check(session, row, expected_seq, prev, data)
             if broken is not None:
                 return expected_seq - 1, prev, broken
+            if tree is not None and row.seq <= tree_size:
+                tree.append(data)
             expected_seq, prev = row.seq + 1, row.hash
     finally:
         result.close()
     return expected_seq - 1, prev, None
 
 
-def _check(session: Session, row: Row[Any], seq: int, prev: str) -> Broken | None:
+def _check(session: Session, row: Row[Any], seq: int, prev: str, data: bytes) -> Broken | None:
     if row.seq != seq:
         return Broken(seq, "deleted", f"entry {seq} is missing; the next entry is {row.seq}")
     if row.prev_hash != prev:
@@ -328,6 +353,36 @@ def _check(session: Session, row: Row[Any], seq: int, prev: str) -> Broken | Non
             detail = f"the entry that follows entry {seq - 1} is stored as entry {elsewhere}"
             return Broken(seq, "reordered", detail)
         return Broken(seq, "changed", f"entry {seq} does not link to entry {seq - 1}")
-    if _row_hash(row) != row.hash:
+    if hashlib.sha256(row.prev_hash.encode() + data).hexdigest() != row.hash:
         return Broken(seq, "changed", f"entry {seq} does not match its hash")
+    return None
+
+
+def _against_stored(checkpoint: CheckpointRow | None, head_seq: int, tree: Tree) -> Broken | None:
+    """The log against the newest checkpoint stored with it: cut below it, or rewritten under it.
+
+    The stored checkpoint lives in the same database, so an intruder who also
+    deletes it escapes this check; a copy kept elsewhere
+    (``audit verify --checkpoint``) does not let them.
+    """
+    if checkpoint is None:
+        return None
+    size, name = checkpoint.tree_size, f"stored checkpoint {checkpoint.id}"
+    try:
+        signed = open_checkpoint(checkpoint.note, Verifier.parse(checkpoint.verifier_key))
+    except NoteError as exc:
+        return Broken(min(size, head_seq), "changed", f"{name} does not verify: {exc}")
+    if (signed.size, signed.root.hex()) != (size, checkpoint.root_hash):
+        return Broken(min(size, head_seq), "changed", f"{name} differs from its signed note")
+    if head_seq < size:
+        detail = (
+            f"the log was cut below {name}: it signed {size} entries, the log holds {head_seq}"
+        )
+        return Broken(head_seq + 1, "deleted", detail)
+    if tree.root(size) != signed.root:
+        detail = (
+            f"the log was rewritten under {name}: entries 1..{size} no longer hash to its "
+            "signed root"
+        )
+        return Broken(size, "changed", detail)
     return None

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
 from adjudicator.store import Actor, Store, create_decision, create_key, verify_audit
+from adjudicator.store.audit_models import CheckpointRow
 from adjudicator.store.chain import entry_hash
 from adjudicator.store.checkpoints import (
     ChainUnsound,
@@ -81,6 +82,27 @@ def _rehash_from(store: Store, first: int) -> None:
         session.execute(update(AuditHeadRow).values(moved))
 
 
+def _delete_checkpoints(store: Store) -> None:
+    with store.db.write() as session:
+        session.execute(delete(CheckpointRow))
+
+
+def test_a_forged_stored_checkpoint_is_named(
+    store: Store, adjudicator: Adjudicator, signer: Signer
+) -> None:
+    _fill(store, adjudicator, decisions=2)
+    make_checkpoint(store, signer)
+    assert verify_audit(store).ok
+    with store.db.write() as session:
+        session.execute(update(CheckpointRow).values(root_hash="0" * 64))
+    broken = verify_audit(store).broken
+    assert broken is not None and "differs from its signed note" in broken.detail
+    with store.db.write() as session:
+        session.execute(update(CheckpointRow).values(note="nonsense\n"))
+    broken = verify_audit(store).broken
+    assert broken is not None and "does not verify" in broken.detail
+
+
 def test_a_checkpoint_is_a_signed_note_of_the_tree(
     store: Store, adjudicator: Adjudicator, signer: Signer
 ) -> None:
@@ -125,12 +147,16 @@ def test_cutting_the_tail_and_rolling_back_the_head_is_caught(
         session.execute(
             update(AuditHeadRow).values(seq=5, prev_hash=rows[3].hash, hash=rows[4].hash)
         )
-    assert verify_audit(store).ok  # the chain alone cannot tell
-    report = check_checkpoint(store, kept)
-    assert (report.ok, report.problem) == (False, "cut")
-    assert "cut below the checkpoint" in report.detail and "holds 5" in report.detail
+    stored = verify_audit(store).broken  # the checkpoint stored beside the log tells
+    assert stored is not None and (stored.seq, stored.problem) == (6, "deleted")
+    assert "cut below stored checkpoint" in stored.detail
     with pytest.raises(ChainUnsound, match="below the last checkpoint"):
         make_checkpoint(store, signer)
+    _delete_checkpoints(store)  # a careful intruder deletes that too
+    assert verify_audit(store).ok  # the database alone can no longer tell
+    report = check_checkpoint(store, kept)  # the copy kept elsewhere can
+    assert (report.ok, report.problem) == (False, "cut")
+    assert "cut below the checkpoint" in report.detail and "holds 5" in report.detail
 
 
 def test_editing_an_entry_and_rehashing_after_it_is_caught(
@@ -143,12 +169,16 @@ def test_editing_an_entry_and_rehashing_after_it_is_caught(
             update(AuditEntryRow).where(AuditEntryRow.seq == 2).values(request_id="r-forged")
         )
     _rehash_from(store, 2)
+    stored = verify_audit(store).broken
+    assert stored is not None and (stored.seq, stored.problem) == (7, "changed")
+    assert "rewritten under stored checkpoint" in stored.detail
+    with pytest.raises(ChainUnsound, match="no longer have the last checkpoint's root"):
+        make_checkpoint(store, signer)
+    _delete_checkpoints(store)
     assert verify_audit(store).ok  # the chain alone cannot tell
     report = check_checkpoint(store, kept)
     assert (report.ok, report.problem) == (False, "rewritten")
     assert "no longer hash to its signed root" in report.detail
-    with pytest.raises(ChainUnsound, match="no longer have the last checkpoint's root"):
-        make_checkpoint(store, signer)
 
 
 def test_a_log_that_does_not_verify_is_not_signed(
