@@ -19,6 +19,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from adjudicator.store.audit_models import CheckpointRow
 from adjudicator.store.chain import HEAD_ID, entry_bytes, format_time
+from adjudicator.store.database import Database
 from adjudicator.store.errors import StoreError
 from adjudicator.store.merkle import Tree
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
@@ -242,12 +245,39 @@ def checkpoint_job(store: Store) -> int:
     return 1
 
 
+_TREES: weakref.WeakKeyDictionary[Database, tuple[tuple[int, str], Tree]] = (
+    weakref.WeakKeyDictionary()
+)
+_TREES_LOCK = threading.Lock()
+
+
+def _checkpoint_tree(store: Store, checkpoint: StoredCheckpoint) -> Tree:
+    """The tree of the entries ``checkpoint`` covers, built once per process and checkpoint.
+
+    Receipts against the same checkpoint then cost a path, not a pass over the
+    log. The cache is keyed by size and signed root: a tree with that root is
+    that tree.
+    """
+    key = (checkpoint.tree_size, checkpoint.root_hash)
+    with _TREES_LOCK:
+        cached = _TREES.get(store.db)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    with store.db.read() as session:
+        tree = Tree(leaf.data for leaf in leaves(session, checkpoint.tree_size))
+    if tree.size == checkpoint.tree_size and tree.root().hex() == checkpoint.root_hash:
+        with _TREES_LOCK:
+            _TREES[store.db] = (key, tree)
+    return tree
+
+
 def receipt(store: Store, seq: int) -> dict[str, Any] | None:
     """An inclusion proof of entry ``seq`` against the newest checkpoint covering it.
 
     None when no stored checkpoint covers it yet. The proof is computed from
-    the stored entries; if they were altered it does not verify, which is the
-    point (see :mod:`adjudicator.store.receipts`).
+    the stored entries (once per checkpoint, :func:`_checkpoint_tree`) and
+    carries the entry as stored now; if either was altered it does not
+    verify, which is the point (see :mod:`adjudicator.store.receipts`).
     """
     from adjudicator.store.audit import get_entry
 
@@ -255,8 +285,7 @@ def receipt(store: Store, seq: int) -> dict[str, Any] | None:
     entry = get_entry(store, seq)
     if last is None or entry is None or seq > last.tree_size:
         return None
-    with store.db.read() as session:
-        tree = Tree(leaf.data for leaf in leaves(session, last.tree_size))
+    tree = _checkpoint_tree(store, last)
     if tree.size < last.tree_size:
         return None
     path = tree.inclusion_path(seq - 1, last.tree_size)

@@ -244,6 +244,14 @@ def test_every_entry_has_a_receipt(store: Store, adjudicator: Adjudicator, signe
     for seq in range(1, 12):
         got = receipt(store, seq)
         assert got is not None and verify_receipt(got, signer.verifier).ok, seq
+    with store.db.write() as session:  # altered after the tree was built and cached
+        session.execute(
+            update(AuditEntryRow).where(AuditEntryRow.seq == 4).values(request_id="forged")
+        )
+    _rehash_from(store, 4)
+    got = receipt(store, 4)
+    assert got is not None and got["entry"]["request_id"] == "forged"
+    assert "audit path does not lead" in str(verify_receipt(got, signer.verifier).problem)
 
 
 def test_the_key_file_is_made_0600_once(tmp_path: Path) -> None:
