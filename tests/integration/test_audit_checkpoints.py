@@ -292,3 +292,26 @@ def test_the_job_signs_every_n_entries_or_t_seconds(
     object.__setattr__(store, "clock", lambda: late)
     assert checkpoint_job(store) == 1
     assert [c.tree_size for c in list_checkpoints(store)] == [4, 3]
+
+
+def test_an_export_verifies_alone_and_against_a_checkpoint(
+    store: Store, adjudicator: Adjudicator, signer: Signer
+) -> None:
+    import orjson
+
+    from adjudicator.store.audit import export_bounds, iter_entries
+    from adjudicator.store.receipts import export_against, verify_export
+
+    _fill(store, adjudicator, decisions=3)
+    kept = open_checkpoint(make_checkpoint(store, signer).note, signer.verifier)
+    _fill(store, adjudicator, decisions=1)
+    lines = [orjson.dumps(e.to_dict()) for e in iter_entries(store)]
+    report = verify_export(lines)
+    assert report.ok and report.entries == 7
+    assert export_against(report, kept) is None
+    assert "cut below" in str(export_against(verify_export(lines[:3]), kept))
+    first, last = export_bounds(store, "2", "3")
+    assert [e.seq for e in iter_entries(store, first=first, last=last)] == [2, 3]
+    at = [e.at for e in iter_entries(store)]
+    first, last = export_bounds(store, at[1].isoformat(), at[4].isoformat())
+    assert (first, last) == (2, 4)
