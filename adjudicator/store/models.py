@@ -156,3 +156,4 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+from adjudicator.store import webhook_models as webhook_models  # noqa: E402

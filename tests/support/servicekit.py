@@ -28,6 +28,12 @@ from adjudicator.store.models import (
     AuditEntryRow,
     AuditHeadRow,
     DecisionRow,
+    OutboxRow,
+)
+from adjudicator.store.webhook_models import (
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookSubscriptionRow,
 )
 from api.examples import WORKED_EXAMPLE_1
 
@@ -99,6 +105,8 @@ def open_test_store(url: str, clock: Any = None) -> Store:
 def reset(store: Store) -> None:
     """Empty every table and rewind the chain head."""
     with store.db.write() as session:
+        for table in (WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow, OutboxRow):
+            session.execute(delete(table))
         session.execute(delete(AuditEntryRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
