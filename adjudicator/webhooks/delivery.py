@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -164,10 +164,8 @@ def _describe(error: BaseException) -> str:
     return described[:ERROR_MAX]
 
 
-def _send(
-    due: _Due, key_secret: bytes, clock: Callable[[], datetime], timeouts: Timeouts
-) -> _Outcome:
-    at = clock()
+def _send(store: Store, client: httpx.Client, due: _Due) -> _Outcome:
+    at = store.clock()
     started = time.monotonic()
 
     def outcome(status_code: int | None, error: str | None) -> _Outcome:
@@ -175,16 +173,13 @@ def _send(
         return _Outcome(due, at, status_code, error, elapsed)
 
     try:
-        secret = unseal(key_secret, due.subscription_id, due.secret_sealed)
+        secret = unseal(store.key_secret, due.subscription_id, due.secret_sealed)
     except SealError as exc:
         return outcome(None, _describe(exc))
     body = event_body(due.event_id, due.event_type, due.created_at, due.claim)
     headers = signed_headers(secret, due.event_id, at, body)
     try:
-        with (
-            httpx.Client(timeout=timeouts.for_httpx(), follow_redirects=False) as client,
-            client.stream("POST", due.url, content=body, headers=headers) as response,
-        ):
+        with client.stream("POST", due.url, content=body, headers=headers) as response:
             status = response.status_code
     except Exception as exc:  # one receiver's failure, whatever it is, is that attempt's result
         return outcome(None, _describe(exc))
@@ -228,10 +223,13 @@ def _record(store: Store, result: _Outcome, rng: random.Random) -> None:
 
 
 def _send_all(store: Store, due: Sequence[_Due], timeouts: Timeouts) -> list[_Outcome]:
-    if len(due) == 1:
-        return [_send(due[0], store.key_secret, store.clock, timeouts)]
-    with ThreadPoolExecutor(max_workers=min(len(due), CONCURRENCY)) as pool:
-        return list(pool.map(lambda d: _send(d, store.key_secret, store.clock, timeouts), due))
+    # One client (its TLS context and connection pool) for the batch; httpx clients are
+    # thread-safe. Redirects are not followed: a 3xx is a failed attempt.
+    with httpx.Client(timeout=timeouts.for_httpx(), follow_redirects=False) as client:
+        if len(due) == 1:
+            return [_send(store, client, due[0])]
+        with ThreadPoolExecutor(max_workers=min(len(due), CONCURRENCY)) as pool:
+            return list(pool.map(lambda d: _send(store, client, d), due))
 
 
 def deliver_due(
