@@ -53,6 +53,10 @@ OPERATIONS = [
     ("GET", "/v1/rulesets/{version}"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/audit/verify"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("DELETE", "/v1/webhooks/{webhook_id}"),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
 ]
 
 
