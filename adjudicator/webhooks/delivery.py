@@ -145,10 +145,13 @@ def _take(store: Store, batch: int) -> list[_Due]:
         )
         .order_by(deliveries.next_attempt_at, deliveries.id)
         .limit(batch)
-        .with_for_update(skip_locked=True, of=deliveries)
     )
+    with store.db.read() as session:  # idle polls take no write lock (SQLite has one for all)
+        if session.execute(query.limit(1)).first() is None:
+            return []
     with store.db.write() as session:
-        due = [_Due(*row) for row in session.execute(query).all()]
+        taken = session.execute(query.with_for_update(skip_locked=True, of=deliveries))
+        due = [_Due(*row) for row in taken.all()]
         if due:
             session.execute(
                 update(deliveries)

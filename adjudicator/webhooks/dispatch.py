@@ -34,7 +34,6 @@ def dispatch_outbox(store: Store, *, batch: int = DISPATCH_BATCH) -> int:
         .where(OutboxRow.dispatched_at.is_(None))
         .order_by(OutboxRow.id)
         .limit(batch)
-        .with_for_update(skip_locked=True)
     )
     # FOR SHARE on PostgreSQL: a subscription being deleted right now is waited for
     # (then skipped), and its deletion waits for this fan-out before cancelling what is pending.
@@ -43,8 +42,11 @@ def dispatch_outbox(store: Store, *, batch: int = DISPATCH_BATCH) -> int:
         .where(WebhookSubscriptionRow.deleted_at.is_(None))
         .with_for_update(read=True)
     )
+    with store.db.read() as session:  # idle polls take no write lock (SQLite has one for all)
+        if session.execute(events.limit(1)).first() is None:
+            return 0
     with store.db.write() as session:
-        rows = session.execute(events).all()
+        rows = session.execute(events.with_for_update(skip_locked=True)).all()
         if not rows:
             return 0
         subscriptions = session.execute(live).all()
