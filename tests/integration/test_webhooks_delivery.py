@@ -43,6 +43,7 @@ from adjudicator.webhooks import (
     dispatch_outbox,
     list_deliveries,
 )
+from adjudicator.webhooks import delivery as delivery_module
 from adjudicator.webhooks.retry import BASE, CAP, MAX_AGE
 from adjudicator.webhooks.sealing import unseal
 
@@ -319,3 +320,20 @@ def test_the_delivery_log_pages_newest_first(hooks: Store, rx: Receiver) -> None
     seen = [d.event_id for d in first.items + second.items]
     assert seen == list(reversed(events))
     assert list_deliveries(hooks, webhook_id, status="failed").items == []
+
+
+def test_a_delivery_taken_by_a_worker_that_died_is_sent_when_its_lease_ends(
+    hooks: Store, moving: MovableClock, rx: Receiver
+) -> None:
+    webhook_id, secret = _subscribe(hooks, rx.url)
+    event_id = emit(hooks, "claim.settled")
+    dispatch_outbox(hooks)
+    (taken,) = delivery_module._take(hooks, 10)  # a worker takes it, then dies before sending
+    assert taken.event_id == event_id
+    assert deliver_due(hooks) == 0  # leased: no other worker takes it meanwhile
+    moving.advance(delivery_module.LEASE)
+    assert deliver_due(hooks) == 1
+    (request,) = rx.requests
+    assert Webhook(secret).verify(request.body, request.headers)["id"] == event_id
+    (delivery,) = list_deliveries(hooks, webhook_id).items
+    assert (delivery.status, len(delivery.attempts)) == ("delivered", 1)
