@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
 
 from adjudicator.store import MAX_LIMIT
 from adjudicator.store.webhook_models import DESCRIPTION_MAX, URL_MAX
@@ -30,11 +32,21 @@ class WebhookCreateSchema(Schema):
         fields.String(validate=validate.OneOf(_EVENT_NAMES)),
         required=True,
         validate=validate.Length(min=1, max=len(_EVENT_NAMES)),
-        metadata={"description": "event types, or `*` for all of them (never `claim.noted`)"},
+        metadata={
+            "description": 'event types, or `["*"]` (also the bare string `"*"`) for all '
+            "of them; never `claim.noted`"
+        },
     )
     description = fields.String(
         load_default="", validate=[validate.Length(max=DESCRIPTION_MAX), _no_nul]
     )
+
+    @pre_load
+    def _bare_star(self, data: Any, **_: Any) -> Any:
+        """``"events": "*"`` is read as ``["*"]``."""
+        if isinstance(data, dict) and data.get("events") == ALL:
+            return {**data, "events": [ALL]}
+        return data
 
 
 class WebhookSchema(Schema):

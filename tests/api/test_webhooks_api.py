@@ -55,6 +55,9 @@ def test_star_subscribes_to_every_event(client: FlaskClient, keys: dict[str, str
     made = _subscribe(client, keys["admin"], body).get_json()
     assert made["events"] == ["*"]
     assert made["description"] == ""
+    bare = _subscribe(client, keys["admin"], {**body, "events": "*"})
+    assert bare.status_code == 201
+    assert bare.get_json()["events"] == ["*"]
 
 
 @pytest.mark.parametrize(
