@@ -19,8 +19,8 @@ every writer of the service):
    duplicates), ``webhook-timestamp`` the attempt's time from the store clock.
    Any 2xx answer is success; anything else, a timeout or a refused
    connection is a failure.
-3. **Record** each attempt and its outcome in its own short transaction: a
-   success ends the delivery; a failure schedules the next attempt
+3. **Record** every attempt of the batch and its outcome in one short
+   transaction: a success ends the delivery; a failure schedules the next attempt
    (:mod:`adjudicator.webhooks.retry`) or, past 24 h after the event, marks
    the delivery failed.
 """
@@ -28,11 +28,13 @@ every writer of the service):
 from __future__ import annotations
 
 import random
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -189,46 +191,57 @@ def _send(store: Store, client: httpx.Client, due: _Due) -> _Outcome:
     return outcome(status, None if 200 <= status < 300 else f"HTTP {status}")
 
 
-def _record(store: Store, result: _Outcome, rng: random.Random) -> None:
+def _record(store: Store, results: Sequence[_Outcome], rng: random.Random) -> None:
     now = store.clock()
-    due = result.due
-    number = due.attempts + 1
-    retry_at = None if result.delivered else next_retry(now, number, due.expires_at, rng)
-    if result.delivered:
-        state = {"status": "delivered", "next_attempt_at": None, "finished_at": now}
-    elif retry_at is None:
-        state = {"status": "failed", "next_attempt_at": None, "finished_at": now}
-    else:
-        state = {"status": "pending", "next_attempt_at": retry_at, "finished_at": None}
     with store.db.write() as session:
-        session.execute(
-            update(WebhookDeliveryRow)
-            .where(WebhookDeliveryRow.id == due.delivery_id)
-            .values(attempts=number, last_status_code=result.status_code, last_error=result.error)
-        )
-        session.execute(  # a delivery cancelled meanwhile (subscription deleted) stays cancelled
-            update(WebhookDeliveryRow)
-            .where(WebhookDeliveryRow.id == due.delivery_id, WebhookDeliveryRow.status == "pending")
-            .values(**state)
-        )
-        session.execute(
-            insert(WebhookAttemptRow),
-            {
-                "delivery_id": due.delivery_id,
-                "number": number,
-                "at": result.at,
-                "status_code": result.status_code,
-                "error": result.error,
-                "duration_ms": result.duration_ms,
-                "next_retry_at": retry_at,
-            },
-        )
+        for result in results:
+            due = result.due
+            number = due.attempts + 1
+            retry_at = None if result.delivered else next_retry(now, number, due.expires_at, rng)
+            if result.delivered:
+                state = {"status": "delivered", "next_attempt_at": None, "finished_at": now}
+            elif retry_at is None:
+                state = {"status": "failed", "next_attempt_at": None, "finished_at": now}
+            else:
+                state = {"status": "pending", "next_attempt_at": retry_at, "finished_at": None}
+            recorded = {
+                "attempts": number,
+                "last_status_code": result.status_code,
+                "last_error": result.error,
+            }
+            this = WebhookDeliveryRow.id == due.delivery_id
+            session.execute(update(WebhookDeliveryRow).where(this).values(**recorded))
+            session.execute(  # cancelled meanwhile (subscription deleted): stays cancelled
+                update(WebhookDeliveryRow)
+                .where(this, WebhookDeliveryRow.status == "pending")
+                .values(**state)
+            )
+            session.execute(
+                insert(WebhookAttemptRow),
+                {
+                    "delivery_id": due.delivery_id,
+                    "number": number,
+                    "at": result.at,
+                    "status_code": result.status_code,
+                    "error": result.error,
+                    "duration_ms": result.duration_ms,
+                    "next_retry_at": retry_at,
+                },
+            )
+
+
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every client (loading the CA bundle once per process, not per batch)."""
+    return httpx.create_ssl_context()
 
 
 def _send_all(store: Store, due: Sequence[_Due], timeouts: Timeouts) -> list[_Outcome]:
     # One client (its TLS context and connection pool) for the batch; httpx clients are
     # thread-safe. Redirects are not followed: a 3xx is a failed attempt.
-    with httpx.Client(timeout=timeouts.for_httpx(), follow_redirects=False) as client:
+    with httpx.Client(
+        timeout=timeouts.for_httpx(), follow_redirects=False, verify=_tls()
+    ) as client:
         if len(due) == 1:
             return [_send(store, client, due[0])]
         with ThreadPoolExecutor(max_workers=min(len(due), CONCURRENCY)) as pool:
@@ -247,7 +260,5 @@ def deliver_due(
     if not due:
         return 0
     results = _send_all(store, due, timeouts or Timeouts())
-    chance = rng or random.Random()
-    for result in results:
-        _record(store, result, chance)
+    _record(store, results, rng or random.Random())
     return len(results)
