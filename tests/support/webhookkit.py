@@ -53,6 +53,11 @@ class Received:
     body: bytes
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops concurrent connections' SYNs (1 s stalls)
+    daemon_threads = True
+
+
 class Receiver:
     """A loopback HTTP receiver; see the module docstring."""
 
@@ -63,8 +68,7 @@ class Receiver:
         self.hanging = threading.Event()  # set while a request is held by ``hang``
         self.release = threading.Event()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
