@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -150,3 +152,30 @@ def test_a_signed_body_verifies_with_the_standard_webhooks_library() -> None:
 )
 def test_url_errors(url: str, ok: bool) -> None:
     assert (url_errors(url) == []) is ok
+
+
+def test_no_request_handler_can_deliver() -> None:
+    """The API package never names the delivery jobs or an HTTP client: sending is the worker's."""
+    api = Path(__file__).resolve().parents[2] / "api"
+    sources = {path.name: path.read_text(encoding="utf-8") for path in api.rglob("*.py")}
+    assert "webhooks.py" in sources
+    for name, source in sources.items():
+        names = {
+            node.id if isinstance(node, ast.Name) else node.attr
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Name | ast.Attribute)
+        }
+        imported = {
+            alias.name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        }
+        modules = {
+            node.module
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        found = (names | imported) & {"deliver_due", "dispatch_outbox", "JOBS", "httpx"}
+        assert not found, f"api/{name} names {sorted(found)}"
+        assert not {m for m in modules if m.startswith(("adjudicator.webhooks.d", "httpx"))}, name
