@@ -27,6 +27,7 @@ every writer of the service):
 
 from __future__ import annotations
 
+import logging
 import random
 import ssl
 import time
@@ -53,6 +54,7 @@ from adjudicator.store.webhook_models import (
 from adjudicator.webhooks.retry import next_retry
 from adjudicator.webhooks.sealing import SealError, unseal
 
+log = logging.getLogger("adjudicator.webhooks")
 LEASE = timedelta(minutes=5)
 DELIVERY_BATCH = 32
 CONCURRENCY = 8
@@ -202,6 +204,13 @@ def _record(store: Store, results: Sequence[_Outcome], rng: random.Random) -> No
                 state = {"status": "delivered", "next_attempt_at": None, "finished_at": now}
             elif retry_at is None:
                 state = {"status": "failed", "next_attempt_at": None, "finished_at": now}
+                log.warning(
+                    "webhook delivery %s failed for good after %d attempts (%s)",
+                    due.delivery_id,
+                    number,
+                    result.error,
+                    extra={"delivery_id": due.delivery_id, "webhook_id": due.subscription_id},
+                )
             else:
                 state = {"status": "pending", "next_attempt_at": retry_at, "finished_at": None}
             recorded = {

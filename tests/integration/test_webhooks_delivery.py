@@ -155,7 +155,7 @@ def test_an_event_answered_with_500_is_sent_again_after_the_backoff(
 
 
 def test_a_receiver_that_is_down_is_retried_with_growing_waits_then_failed_after_24h(
-    hooks: Store, moving: MovableClock
+    hooks: Store, moving: MovableClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     webhook_id, _ = _subscribe(hooks, closed_port_url())
     emit(hooks, "claim.opened")
@@ -179,6 +179,8 @@ def test_a_receiver_that_is_down_is_retried_with_growing_waits_then_failed_after
     assert attempts[-1].next_retry_at is None
     assert start + MAX_AGE - CAP <= attempts[-1].at
     assert 25 <= len(attempts) <= 55  # the schedule: ~8 growing waits, then about one an hour
+    (logged,) = [r for r in caplog.records if r.name == "adjudicator.webhooks"]
+    assert logged.levelname == "WARNING" and "failed for good" in logged.getMessage()
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(hooks: Store, rx: Receiver) -> None:
