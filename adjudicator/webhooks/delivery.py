@@ -52,7 +52,7 @@ from adjudicator.store.webhook_models import (
     WebhookSubscriptionRow,
 )
 from adjudicator.webhooks.retry import next_retry
-from adjudicator.webhooks.sealing import SealError, unseal
+from adjudicator.webhooks.sealing import SealError, bound_to, unseal
 
 log = logging.getLogger("adjudicator.webhooks")
 LEASE = timedelta(minutes=5)
@@ -85,6 +85,7 @@ class _Due:
     event_type: str
     subscription_id: str
     url: str
+    events: list[str]
     secret_sealed: str
     created_at: datetime
     claim: dict[str, Any]
@@ -136,6 +137,7 @@ def _take(store: Store, batch: int) -> list[_Due]:
             deliveries.event_type,
             deliveries.subscription_id,
             subscriptions.url,
+            subscriptions.events,
             subscriptions.secret_sealed,
             OutboxRow.created_at,
             OutboxRow.payload,
@@ -180,7 +182,8 @@ def _send(store: Store, client: httpx.Client, due: _Due) -> _Outcome:
         return _Outcome(due, at, status_code, error, elapsed)
 
     try:
-        secret = unseal(store.key_secret, due.subscription_id, due.secret_sealed)
+        bound = bound_to(due.subscription_id, due.url, due.events)
+        secret = unseal(store.key_secret, bound, due.secret_sealed)
     except SealError as exc:
         return outcome(None, _describe(exc))
     body = event_body(due.event_id, due.event_type, due.created_at, due.claim)

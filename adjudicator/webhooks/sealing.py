@@ -5,8 +5,11 @@ Webhooks library accepts. It is shown once, when the subscription is made; the
 database keeps it sealed with AES-256-GCM under a key derived (HKDF-SHA256)
 from the store's ``key_secret``, the server secret that already keeps API keys
 safe and never enters the database. A dump of the database alone therefore
-cannot sign a webhook. The subscription id is the GCM associated data, so a
-sealed secret copied onto another subscription's row does not open.
+cannot sign a webhook. The GCM associated data is the subscription's id, URL
+and event types (:func:`bound_to`), so the secret opens only on the row it was
+made for, as it was made: a sealed secret copied onto another row, or a row
+whose URL was changed in the database (to send claims elsewhere), does not
+open, and nothing is sent.
 
 Sealed form: ``v1.`` + URL-safe base64 of the 12-byte nonce and the ciphertext.
 """
@@ -16,8 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from collections.abc import Sequence
 from functools import lru_cache
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,7 +38,7 @@ _INFO = b"adjudicator webhook signing secrets v1"
 
 
 class SealError(StoreError):
-    """A sealed secret does not open: another key secret, another row, or corrupted."""
+    """A sealed secret does not open: another key secret, another or a changed row, corrupted."""
 
 
 def new_secret() -> str:
@@ -47,20 +52,27 @@ def _key(key_secret: bytes) -> AESGCM:
     return AESGCM(derived)
 
 
-def seal(key_secret: bytes, subscription_id: str, secret: str) -> str:
-    """``secret`` encrypted for the row of ``subscription_id``."""
+def bound_to(subscription_id: str, url: str, events: Sequence[str]) -> bytes:
+    """What a sealed secret is bound to: its subscription's id, URL and event types."""
+    return orjson.dumps([subscription_id, url, list(events)])
+
+
+def seal(key_secret: bytes, bound: bytes, secret: str) -> str:
+    """``secret`` encrypted for the subscription ``bound`` describes (:func:`bound_to`)."""
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealed = _key(key_secret).encrypt(nonce, secret.encode(), subscription_id.encode())
+    sealed = _key(key_secret).encrypt(nonce, secret.encode(), bound)
     return _VERSION + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def unseal(key_secret: bytes, subscription_id: str, sealed: str) -> str:
+def unseal(key_secret: bytes, bound: bytes, sealed: str) -> str:
     """The secret :func:`seal` sealed; :class:`SealError` when it does not open."""
     if not sealed.startswith(_VERSION):
         raise SealError("unknown sealed-secret format")
     try:
         raw = base64.urlsafe_b64decode(sealed[len(_VERSION) :])
         nonce, body = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
-        return _key(key_secret).decrypt(nonce, body, subscription_id.encode()).decode()
+        return _key(key_secret).decrypt(nonce, body, bound).decode()
     except (binascii.Error, ValueError, InvalidTag) as exc:
-        raise SealError("the sealed secret does not open with this key secret") from exc
+        raise SealError(
+            "the sealed secret does not open (another key secret, or the row was changed)"
+        ) from exc

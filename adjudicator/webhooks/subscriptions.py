@@ -37,7 +37,7 @@ from adjudicator.store.webhook_models import (
     WebhookSubscriptionRow,
 )
 from adjudicator.webhooks.events import normalise_selection, selection_errors
-from adjudicator.webhooks.sealing import new_secret, seal
+from adjudicator.webhooks.sealing import bound_to, new_secret, seal
 
 SCHEMES = ("http", "https")
 DELIVERY_STATES = ("pending", "delivered", "failed", "cancelled")
@@ -178,7 +178,7 @@ def create_subscription(
         url=url,
         events=selection,
         description=description,
-        secret_sealed=seal(store.key_secret, webhook_id, secret),
+        secret_sealed=seal(store.key_secret, bound_to(webhook_id, url, selection), secret),
         created_at=now,
         created_by=actor.name,
         deleted_at=None,

@@ -45,7 +45,7 @@ from adjudicator.webhooks import (
 )
 from adjudicator.webhooks import delivery as delivery_module
 from adjudicator.webhooks.retry import BASE, CAP, MAX_AGE
-from adjudicator.webhooks.sealing import unseal
+from adjudicator.webhooks.sealing import bound_to, unseal
 
 
 @pytest.fixture
@@ -296,7 +296,7 @@ def test_the_signing_secret_is_sealed_at_rest(
         sealed = row.secret_sealed
     assert secret.startswith("whsec_")
     assert secret not in sealed and secret.removeprefix("whsec_") not in sealed
-    assert unseal(KEY_SECRET, webhook_id, sealed) == secret
+    assert unseal(KEY_SECRET, bound_to(webhook_id, rx.url, ["*"]), sealed) == secret
 
     # A service with another key secret (a dump restored elsewhere) cannot sign with it.
     other = open_test_store(database_url, MovableClock())
@@ -339,3 +339,19 @@ def test_a_delivery_taken_by_a_worker_that_died_is_sent_when_its_lease_ends(
     assert Webhook(secret).verify(request.body, request.headers)["id"] == event_id
     (delivery,) = list_deliveries(hooks, webhook_id).items
     assert (delivery.status, len(delivery.attempts)) == ("delivered", 1)
+
+
+def test_a_subscription_whose_url_was_changed_in_the_database_is_sent_nothing(
+    hooks: Store, rx: Receiver
+) -> None:
+    """Someone who can write the database but lacks the key secret cannot redirect claims."""
+    webhook_id, _ = _subscribe(hooks, closed_port_url())
+    with hooks.db.write() as session:
+        row = session.get(WebhookSubscriptionRow, webhook_id)
+        assert row is not None
+        row.url = rx.url
+    emit(hooks, "claim.opened")
+    _run_jobs(hooks)
+    assert rx.requests == []
+    (delivery,) = list_deliveries(hooks, webhook_id).items
+    assert "SealError" in (delivery.attempts[0].error or "")

@@ -15,7 +15,7 @@ from standardwebhooks import Webhook
 from adjudicator.webhooks import CLAIM_EVENTS, DELIVERABLE_EVENTS, event_body, signed_headers
 from adjudicator.webhooks.events import normalise_selection, selection_errors, wanted
 from adjudicator.webhooks.retry import BASE, CAP, MAX_AGE, backoff, next_retry
-from adjudicator.webhooks.sealing import SealError, new_secret, seal, unseal
+from adjudicator.webhooks.sealing import SealError, bound_to, new_secret, seal, unseal
 from adjudicator.webhooks.subscriptions import url_errors
 
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -101,19 +101,22 @@ def test_a_secret_is_in_the_standard_webhooks_form() -> None:
 
 def test_sealing_round_trips_only_with_the_same_key_and_row() -> None:
     secret = new_secret()
-    sealed = seal(b"key-one", "row-1", secret)
+    row = bound_to("row-1", "https://orders.example/hooks", ["*"])
+    sealed = seal(b"key-one", row, secret)
     assert secret not in sealed
-    assert unseal(b"key-one", "row-1", sealed) == secret
-    assert seal(b"key-one", "row-1", secret) != sealed  # a fresh nonce each time
-    for key, row, value in [
-        (b"key-two", "row-1", sealed),
-        (b"key-one", "row-2", sealed),
-        (b"key-one", "row-1", sealed[:-4] + "AAAA"),
-        (b"key-one", "row-1", "v0." + sealed[3:]),
-        (b"key-one", "row-1", "v1.!!!"),
+    assert unseal(b"key-one", row, sealed) == secret
+    assert seal(b"key-one", row, secret) != sealed  # a fresh nonce each time
+    for key, bound, value in [
+        (b"key-two", row, sealed),
+        (b"key-one", bound_to("row-2", "https://orders.example/hooks", ["*"]), sealed),
+        (b"key-one", bound_to("row-1", "https://attacker.example/hooks", ["*"]), sealed),
+        (b"key-one", bound_to("row-1", "https://orders.example/hooks", ["claim.opened"]), sealed),
+        (b"key-one", row, sealed[:-4] + "AAAA"),
+        (b"key-one", row, "v0." + sealed[3:]),
+        (b"key-one", row, "v1.!!!"),
     ]:
         with pytest.raises(SealError):
-            unseal(key, row, value)
+            unseal(key, bound, value)
 
 
 def test_a_signed_body_verifies_with_the_standard_webhooks_library() -> None:
