@@ -219,11 +219,17 @@ def _compile_rule(
         action=action_name,
         args=args,
         message=None if message is None else str(message),
-        definition={"all": patterns, "pri": stages.index(stage) + 1},
+        definition={"all": patterns, "pri": _priority(stages.index(stage), raw)},
         reads=tuple(compiler.reads),
         joins_state=joins_state,
         guard=guard,
     )
+
+
+def _priority(stage_index: int, raw: Mapping[str, Any]) -> int:
+    """durable-rules priority (lower fires first): by stage; within its stage a rule
+    that declares ``overrides`` fires before the rules it overrides."""
+    return 2 * (stage_index + 1) - (1 if raw.get("overrides") else 0)
 
 
 def _excludes_itself(conditions: list[dict[str, Any]], finding: str | None) -> bool:
