@@ -4,8 +4,12 @@ A *mutant* is the version with one small change: one comparison of a rule's
 condition flipped (``<`` ↔ ``<=``, ``>`` ↔ ``>=``; ``==`` ↔ ``!=`` against a
 number), or one operator of a formula (``+`` ↔ ``-``, ``*`` ↔ ``/``, ``min`` ↔
 ``max``). Each mutant is recompiled and decides the version's fixtures; a
-fixture whose expected decision no longer holds *kills* it. A mutant that no
-fixture kills is a *survivor*: a boundary nobody pinned, unless the change
+fixture whose expected decision no longer holds *kills* it. So does a fixture
+whose case, under the mutant, is matched by two rules of a stage where one
+must win, or by none (the hit policy of :mod:`adjudicator.rules.overlaps`:
+such a mutant's decision would rest on the engine's firing order, and
+``rules check`` would refuse it). A mutant that no fixture kills is a
+*survivor*: a boundary nobody pinned, unless the change
 cannot alter any decision, which the version declares in its ``rules.toml``::
 
     [[equivalent_mutants]]
@@ -33,6 +37,7 @@ from adjudicator.errors import AdjudicatorError
 from adjudicator.regression import Decider, Fixture, check
 from adjudicator.rules.loader import build_ruleset
 from adjudicator.rules.model import Ruleset
+from adjudicator.rules.overlaps import OverlapSearch, VersionData
 
 Doc = dict[str, Any]
 
@@ -45,6 +50,7 @@ _FLIPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.NotEq: ast.Eq,
 }
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_FLIPS_ORDERED = _ORDERING
 _ARITH_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
     ast.Add: ast.Sub,
     ast.Sub: ast.Add,
@@ -59,7 +65,7 @@ class Mutation:
     """One change to one rule: where, what, and the rule as changed."""
 
     rule: str
-    kind: str  # "comparison" or "formula"
+    kind: str  # "comparison" (< <= > >=), "equality" (== != against a number) or "formula"
     mutation: str  # "ship_day > ship_by_day -> ship_day >= ship_by_day"
     changed: Doc = field(repr=False, compare=False)
 
@@ -107,10 +113,11 @@ def comparison_mutants(rule: Mapping[str, Any]) -> Iterator[Mutation]:
             site = _sites(mutated, _flippable)[index]
             assert isinstance(site, ast.Compare)
             before = ast.unparse(site)
+            kind = "comparison" if isinstance(site.ops[0], _FLIPS_ORDERED) else "equality"
             site.ops = [_FLIPS[type(site.ops[0])]()]
             changed = copy.deepcopy(dict(rule))
             changed["when"] = {**dict(rule["when"]), fact: ast.unparse(mutated.body)}
-            yield Mutation(str(rule["id"]), "comparison", f"{before} -> {ast.unparse(site)}", changed)
+            yield Mutation(str(rule["id"]), kind, f"{before} -> {ast.unparse(site)}", changed)
 
 
 def _formula_site(node: ast.AST) -> bool:
@@ -204,6 +211,7 @@ class MutantResult:
     mutation: Mutation
     killed_by: str | None  # the first fixture that failed, None for a survivor
     equivalent: Equivalent | None = None
+    how: str = ""  # "decision" or the hit-policy finding that killed it
     error: str | None = None  # the mutant does not load (counts as killed)
 
     @property
@@ -246,6 +254,7 @@ def run_mutants(
     fixtures: Sequence[Fixture],
     decider: Callable[[], Decider],
     kinds: Sequence[str] = tuple(MUTATORS),
+    hit_policy: bool = True,
 ) -> MutationReport:
     """Build each mutant, decide the fixtures with it, and sort the mutants.
 
@@ -256,6 +265,11 @@ def run_mutants(
     """
     declared = {(e.rule, e.mutation): e for e in declared_equivalents(rules_doc)}
     adjudicator = decider()
+    baseline: set[Any] = set()
+    if hit_policy:  # what the version itself shows on its fixtures is not the mutant's doing
+        original = OverlapSearch(VersionData(name, version, rules_doc, parameters, aql_doc))
+        for fixture in fixtures:
+            baseline.update(original.findings(dict(fixture.case)))
     results: list[MutantResult] = []
     used: set[tuple[str, str]] = set()
     for number, mutation in enumerate(mutations(rules_doc, kinds), start=1):
@@ -263,12 +277,13 @@ def run_mutants(
             mutation.changed if raw.get("id") == mutation.rule else raw
             for raw in rules_doc.get("rules", [])
         ]
+        mutant_doc = {**rules_doc, "rules": rules}
         try:
             mutant: Ruleset = build_ruleset(
                 name=name,
                 version=f"{version}-mutant-{number}",
                 digest=f"sha256:mutant-{number}",
-                rules_doc={**rules_doc, "rules": rules},
+                rules_doc=mutant_doc,
                 parameters=parameters,
                 aql_doc=aql_doc,
                 reasons_doc=reasons_doc,
@@ -279,10 +294,20 @@ def run_mutants(
         killer = next(
             (f.name for f in fixtures if not check(f, adjudicator, mutant).passed), None
         )
+        how = "decision" if killer else ""
+        if killer is None and hit_policy:
+            probes = OverlapSearch(
+                VersionData(name, f"{version}-mutant-{number}", mutant_doc, parameters, aql_doc)
+            )
+            for fixture in fixtures:
+                found = [f for f in probes.findings(dict(fixture.case)) if f not in baseline]
+                if found:
+                    killer, how = fixture.name, found[0].sentence()
+                    break
         key = (mutation.rule, mutation.mutation)
         equivalent = declared.get(key) if killer is None else None
         if key in declared and killer is None:
             used.add(key)
-        results.append(MutantResult(mutation, killer, equivalent))
+        results.append(MutantResult(mutation, killer, equivalent, how=how))
     stale = tuple(e for k, e in declared.items() if k not in used)
     return MutationReport(tuple(results), stale)
