@@ -191,13 +191,24 @@ def rules_group() -> None:
 @rules_group.command("list")
 @click.option("--ruleset", "version", default=None, help="Ruleset version (default: active).")
 def rules_list(version: str | None) -> None:
-    """List every rule of a ruleset version: id, stage, source and title."""
+    """List every version (a broken one with its errors), then the rules of one version."""
     from rich.console import Console
     from rich.table import Table
 
+    catalog = load_rules_catalog()
+    console = Console()
+    versions = Table(title=f"{catalog.name} versions")
+    for column in ("version", "status", "digest or errors"):
+        versions.add_column(column)
+    for name in sorted({*catalog.by_version, *catalog.broken}):
+        active = " (active)" if name == catalog.active_version else ""
+        if name in catalog.broken:
+            versions.add_row(name, f"[red]broken[/red]{active}", "\n".join(catalog.broken[name]))
+        else:
+            versions.add_row(name, f"loaded{active}", catalog.by_version[name].digest)
+    console.print(versions)
     try:
-        adjudicator = Adjudicator()
-        ruleset = adjudicator.catalog.get(version)
+        ruleset = catalog.get(version)
     except AdjudicatorError as exc:
         raise click.ClickException(str(exc)) from exc
     table = Table(title=f"{ruleset.name} {ruleset.version}  {ruleset.digest}")
@@ -205,4 +216,4 @@ def rules_list(version: str | None) -> None:
         table.add_column(column)
     for spec in ruleset.rules:
         table.add_row(spec.id, spec.stage, spec.source, spec.title)
-    Console().print(table)
+    console.print(table)

@@ -68,7 +68,7 @@ def valid_cases(draw: st.DrawFn) -> Doc:
     coverage = draw(st.sampled_from(COVERAGES))
     if coverage == "pre_shipment" and ground not in ("non_shipment", "late_shipment", "quality"):
         coverage = draw(st.sampled_from(COVERAGES[:2] if not rarely() else COVERAGES))
-    lines = []
+    lines: list[Doc] = []
     for index in range(draw(st.integers(1, 2))):
         tolerance = draw(
             st.sampled_from(

@@ -72,8 +72,8 @@ def load_catalog(root: Path | None = None, name: str = "trade_assurance") -> Cat
     return Catalog(name=name, active_version=active, by_version=versions, broken=broken)
 
 
-def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
-    """Load one version folder."""
+def read_version_files(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The digest and the parsed files of one version folder (by file name)."""
     digest = hashlib.sha256()
     data: dict[str, dict[str, Any]] = {}
     for file_name in VERSION_FILES:
@@ -83,10 +83,16 @@ def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
             raise RulesetError(f"{path}: missing or empty")
         digest.update(file_name.encode() + b"\0" + raw + b"\0")
         data[file_name] = _parse_toml(path, raw)
+    return "sha256:" + digest.hexdigest(), data
+
+
+def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
+    """Load one version folder."""
+    digest, data = read_version_files(folder)
     return build_ruleset(
         name=name,
         version=folder.name,
-        digest="sha256:" + digest.hexdigest(),
+        digest=digest,
         rules_doc=data["rules.toml"],
         parameters=data["parameters.toml"],
         aql_doc=data["aql.toml"],

@@ -50,7 +50,6 @@ _FLIPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.NotEq: ast.Eq,
 }
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
-_FLIPS_ORDERED = _ORDERING
 _ARITH_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
     ast.Add: ast.Sub,
     ast.Sub: ast.Add,
@@ -113,7 +112,7 @@ def comparison_mutants(rule: Mapping[str, Any]) -> Iterator[Mutation]:
             site = _sites(mutated, _flippable)[index]
             assert isinstance(site, ast.Compare)
             before = ast.unparse(site)
-            kind = "comparison" if isinstance(site.ops[0], _FLIPS_ORDERED) else "equality"
+            kind = "comparison" if isinstance(site.ops[0], _ORDERING) else "equality"
             site.ops = [_FLIPS[type(site.ops[0])]()]
             changed = copy.deepcopy(dict(rule))
             changed["when"] = {**dict(rule["when"]), fact: ast.unparse(mutated.body)}

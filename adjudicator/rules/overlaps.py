@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, find, settings
@@ -35,7 +36,7 @@ from adjudicator.engine import RulesEngine
 from adjudicator.errors import AdjudicatorError
 from adjudicator.facts import normalise
 from adjudicator.rules.casegen import valid_cases
-from adjudicator.rules.loader import build_ruleset
+from adjudicator.rules.loader import build_ruleset, read_version_files
 from adjudicator.rules.model import Ruleset
 
 PROBE = "PROBE"
@@ -80,6 +81,22 @@ class VersionData:
     rules_doc: Mapping[str, Any]
     parameters: Mapping[str, Any]
     aql_doc: Mapping[str, Any]
+    reasons_doc: Mapping[str, Any] | None = None
+    digest: str = ""
+
+    @classmethod
+    def read(cls, folder: Path, name: str = "trade_assurance") -> VersionData:
+        """Read a version folder (``rules/trade_assurance/2024.1``)."""
+        digest, files = read_version_files(folder)
+        return cls(
+            name=name,
+            version=folder.name,
+            rules_doc=files["rules.toml"],
+            parameters=files["parameters.toml"],
+            aql_doc=files["aql.toml"],
+            reasons_doc=files["reasons.toml"],
+            digest=digest,
+        )
 
 
 def probe_ruleset(data: VersionData, stage: str) -> Ruleset:
