@@ -42,8 +42,10 @@ def _day(offset: int) -> date:
 
 
 def _at(day: date, hour: int = 10) -> str:
-    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC).isoformat().replace(
-        "+00:00", "Z"
+    return (
+        datetime(day.year, day.month, day.day, hour, 0, tzinfo=UTC)
+        .isoformat()
+        .replace("+00:00", "Z")
     )
 
 
@@ -72,7 +74,11 @@ def valid_cases(draw: st.DrawFn) -> Doc:
     for index in range(draw(st.integers(1, 2))):
         tolerance = draw(
             st.sampled_from(
-                [{"kind": "exact"}, {"kind": "about"}, {"kind": "percent", "plus": "3", "minus": "5"}]
+                [
+                    {"kind": "exact"},
+                    {"kind": "about"},
+                    {"kind": "percent", "plus": "3", "minus": "5"},
+                ]
             )
         )
         lines.append(

@@ -108,9 +108,7 @@ def _rule(rule: Mapping[str, Any], reasons: Mapping[str, Mapping[str, Any]]) -> 
     return [*lines, ""]
 
 
-def _reasons(
-    reasons: Mapping[str, Mapping[str, Any]], rules: list[Mapping[str, Any]]
-) -> list[str]:
+def _reasons(reasons: Mapping[str, Mapping[str, Any]], rules: list[Mapping[str, Any]]) -> list[str]:
     lines = [
         "## Reasons",
         "",

@@ -174,7 +174,9 @@ MUTATORS: dict[str, Mutator] = {"comparison": comparison_mutants, "formula": for
 """Every kind of mutation, by name (the hook for new ones)."""
 
 
-def mutations(rules_doc: Mapping[str, Any], kinds: Sequence[str] = tuple(MUTATORS)) -> list[Mutation]:
+def mutations(
+    rules_doc: Mapping[str, Any], kinds: Sequence[str] = tuple(MUTATORS)
+) -> list[Mutation]:
     """Every mutation of the version's rules, in rule order."""
     out: list[Mutation] = []
     for rule in rules_doc.get("rules", []):
@@ -290,9 +292,7 @@ def run_mutants(
         except AdjudicatorError as exc:
             results.append(MutantResult(mutation, None, error=str(exc)))
             continue
-        killer = next(
-            (f.name for f in fixtures if not check(f, adjudicator, mutant).passed), None
-        )
+        killer = next((f.name for f in fixtures if not check(f, adjudicator, mutant).passed), None)
         how = "decision" if killer else ""
         if killer is None and hit_policy:
             probes = OverlapSearch(

@@ -46,8 +46,17 @@ def test_a_plain_install_decides_a_fixture_from_any_directory(tmp_path: Path) ->
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-         str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "-q",
+            str(source),
+        ],
         check=True,
         capture_output=True,
     )
@@ -65,16 +74,27 @@ def test_a_plain_install_decides_a_fixture_from_any_directory(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "ADJUDICATOR_"))}
 
     where = subprocess.run(
-        [str(python), "-c",
-         "import adjudicator.rules.loader as l; print(l.__file__); print(l.default_rules_dir())"],
-        cwd=elsewhere, env=env, check=True, capture_output=True, text=True,
+        [
+            str(python),
+            "-c",
+            "import adjudicator.rules.loader as l; print(l.__file__); print(l.default_rules_dir())",
+        ],
+        cwd=elsewhere,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert where[0].startswith(str(site)), "the installed package, not the checkout"
     assert where[1] == str(site / "adjudicator" / "ruledata")
 
     decided = subprocess.run(
         [str(env_dir / "bin" / "adjudicator"), "decide", str(WE_1)],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=False,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert decided.returncode == 0, decided.stderr
     decision = orjson.loads(decided.stdout)
