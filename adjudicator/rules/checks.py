@@ -176,6 +176,14 @@ def static_problems(
         for fact, expression in dict(raw.get("when", {})).items():
             enums = state_enums if fact == "state" else CONTRACT_ENUMS.get(fact, {})
             problems += [Problem(rule_id, m) for m in _literal_problems(str(expression), enums)]
+            problems += [
+                Problem(
+                    rule_id,
+                    f"the condition names params.{name}, which parameters.toml does not define",
+                )
+                for name in sorted(set(_PARAM_REF.findall(str(expression))))
+                if name not in parameters
+            ]
         message = raw.get("message")
         if message is not None:
             fills = supplied | (

@@ -129,7 +129,10 @@ def build_ruleset(
     specs: list[RuleSpec] = []
     initial_state: dict[str, Any] = {k: v for k, (_, v) in STATE_FIELDS.items()}
     for index, raw in enumerate(raw_rules):
-        spec = _compile_rule(index, raw, stages, parameters, reasons)
+        try:
+            spec = _compile_rule(index, raw, stages, parameters, reasons)
+        except RulesetError as exc:
+            raise RulesetError(f"{name}@{version}: {exc}") from exc
         if spec.guard:
             initial_state[spec.guard] = 0
         specs.append(spec)

@@ -97,7 +97,7 @@ def test_only_case_rules_join_the_state() -> None:
 
 
 def test_unknown_parameter_and_wrong_constant_type_are_refused() -> None:
-    with pytest.raises(RulesetError, match="unknown parameter params.nope"):
+    with pytest.raises(RulesetError, match="names params.nope, which parameters.toml does not"):
         _build(_rule(when={"case": "ship_day > params.nope"}))
     with pytest.raises(RulesetError, match="is not a int"):
         _build(_rule(when={"case": "unshipped_qty > 'many'"}))
