@@ -87,7 +87,8 @@ REFUSALS = [
     ),
     pytest.param(
         ("rules.toml", "short_lines > 0", "short_lines > params.min_short_lines"),
-        "rule QTY-01c: the condition names params.min_short_lines, which parameters.toml does not define",
+        "rule QTY-01c: the condition names params.min_short_lines, "
+        "which parameters.toml does not define",
         id="unknown-parameter-in-a-condition",
     ),
     pytest.param(
