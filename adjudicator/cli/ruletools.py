@@ -109,7 +109,10 @@ def rules_doc(version: str, output: Path | None) -> None:
     help="The fixtures root (its VERSION folder is used) or a folder of fixtures.",
 )
 @click.option("--hit-policy/--no-hit-policy", default=True, help="Overlaps and gaps kill too.")
-def rules_mutate(version: str, fixtures_root: Path, hit_policy: bool) -> None:
+@click.option("--rule", "only_rules", multiple=True, help="Mutate only this rule (repeatable).")
+def rules_mutate(
+    version: str, fixtures_root: Path, hit_policy: bool, only_rules: tuple[str, ...]
+) -> None:
     """Flip each comparison of VERSION's conditions, run its fixtures, list the survivors."""
     from adjudicator import regression
     from adjudicator.rules.mutate import run_mutants
@@ -135,6 +138,7 @@ def rules_mutate(version: str, fixtures_root: Path, hit_policy: bool) -> None:
             fixtures=fixtures,
             decider=make_adjudicator,
             hit_policy=hit_policy,
+            only_rules=set(only_rules) or None,
         )
     except AdjudicatorError as exc:
         raise click.ClickException(str(exc)) from exc

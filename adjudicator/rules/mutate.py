@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,13 +256,15 @@ def run_mutants(
     decider: Callable[[], Decider],
     kinds: Sequence[str] = tuple(MUTATORS),
     hit_policy: bool = True,
+    only_rules: Collection[str] | None = None,
 ) -> MutationReport:
     """Build each mutant, decide the fixtures with it, and sort the mutants.
 
     ``decider`` makes the object that decides (an ``Adjudicator``; one per
     run, so the mutants' engine registrations go when it goes). A declared
     equivalent that a fixture kills is reported stale, as is one that names
-    no mutation.
+    no mutation. ``only_rules`` mutates those rules alone (declarations about
+    other rules are then not judged).
     """
     declared = {(e.rule, e.mutation): e for e in declared_equivalents(rules_doc)}
     adjudicator = decider()
@@ -273,7 +275,11 @@ def run_mutants(
             baseline.update(original.findings(dict(fixture.case)))
     results: list[MutantResult] = []
     used: set[tuple[str, str]] = set()
-    for number, mutation in enumerate(mutations(rules_doc, kinds), start=1):
+    candidates = mutations(rules_doc, kinds)
+    if only_rules is not None:
+        candidates = [m for m in candidates if m.rule in only_rules]
+        declared = {k: e for k, e in declared.items() if e.rule in only_rules}
+    for number, mutation in enumerate(candidates, start=1):
         rules = [
             mutation.changed if raw.get("id") == mutation.rule else raw
             for raw in rules_doc.get("rules", [])
