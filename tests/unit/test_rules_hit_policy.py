@@ -70,13 +70,13 @@ def test_an_overlap_is_found_with_a_small_example() -> None:
 def test_a_gap_is_found_with_a_small_example() -> None:
     data = _data(CATALOG.active_version)
     rules_doc = copy.deepcopy(dict(data.rules_doc))
-    rules_doc["rules"] = [r for r in rules_doc["rules"] if r["id"] != "QUAL-03"]
+    rules_doc["rules"] = [r for r in rules_doc["rules"] if r["id"] != "RECV-03"]
     edited = VersionData(data.name, "edited", rules_doc, data.parameters, data.aql_doc)
     found = OverlapSearch(edited, stages=("breach",)).search(150)
     assert [(f.kind, f.stage) for f in found] == [("gap", "breach")]
     example = found[0].example
-    assert example["claim"]["ground"] == "quality"  # QUAL-03's subjective-only case
-    assert example["inspections"][0]["subjective_only"] is True
+    assert example["claim"]["ground"] == "not_received"  # RECV-03's case: no transit loss
+    assert not any(s["transit_loss"] for s in example["shipments"])
 
 
 def test_a_declared_override_is_not_reported_and_wins() -> None:
