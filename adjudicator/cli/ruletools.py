@@ -39,9 +39,15 @@ def _folder(name: str, version: str) -> Path:
     help="Generated valid cases per search round (hypothesis max_examples).",
 )
 @click.option("--search/--no-search", default=True, help="Search for overlaps and gaps.")
-def rules_check(version: str | None, examples: int, search: bool) -> None:
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    help="Search only this single-winner stage (repeatable; default: breach, loss, refund).",
+)
+def rules_check(version: str | None, examples: int, search: bool, stages: tuple[str, ...]) -> None:
     """Check VERSION (default: every version); exit 1 on any refusal, overlap or gap."""
-    from adjudicator.rules.overlaps import OverlapSearch, VersionData
+    from adjudicator.rules.overlaps import SINGLE_WINNER_STAGES, OverlapSearch, VersionData
 
     catalog = load_rules_catalog()
     known = sorted({*catalog.by_version, *catalog.broken})
@@ -58,9 +64,8 @@ def rules_check(version: str | None, examples: int, search: bool) -> None:
         click.echo(f"{catalog.name} {name}: loads; every static check passes")
         if not search:
             continue
-        findings = OverlapSearch(VersionData.read(_folder(catalog.name, name))).search(
-            max_examples=examples
-        )
+        data = VersionData.read(_folder(catalog.name, name))
+        findings = OverlapSearch(data, stages or SINGLE_WINNER_STAGES).search(max_examples=examples)
         if not findings:
             click.echo(
                 f"  hit policy: no overlap or gap in the single-winner stages "

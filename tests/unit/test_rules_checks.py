@@ -217,3 +217,25 @@ def test_rules_dir_points_the_command_line_at_another_rules_directory(
     refused = CliRunner().invoke(main, ["decide", str(WE_1)])
     assert refused.exit_code == 1
     assert "no trade_assurance/ruleset.toml under it" in refused.output
+
+
+def test_rules_check_reports_an_overlap_with_its_smallest_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _broken_copy(
+        tmp_path,
+        "2099.1",
+        (
+            "rules.toml",
+            "finding == 'priced' and loss <= cap\n  and loss <= claim_limit",
+            "finding == 'priced' and loss <= cap",
+        ),
+    )
+    monkeypatch.setenv("ADJUDICATOR_RULES_DIR", str(root))
+    result = CliRunner().invoke(main, ["rules", "check", "2099.1", "--stage", "refund"])
+    assert result.exit_code == 1, result.output
+    assert "2099.1: loads; every static check passes" in result.output
+    assert "OVERLAP stage refund: CAP-04a and CAP-04b both hold for one valid case" in result.output
+    example = result.output.split("smallest example found: ", 1)[1].splitlines()[0]
+    case = orjson.loads(example)
+    assert Adjudicator(load_catalog(root)).decide(case, "2099.1").outcome.startswith("upheld")
