@@ -160,20 +160,20 @@ def static_problems(
     ``findings`` maps each action name to the ``state.finding`` it writes (the
     loader derives it from the action vocabulary).
     """
-    rules = list(rules)
+    rules = [raw for raw in rules if isinstance(raw, Mapping)]
     problems: list[Problem] = []
     if reasons is not None:
         problems += _catalogue_problems(reasons)
     state_enums = _state_enums(rules, findings)
     supplied = set(NORMALISED_DISPLAY)
     for raw in rules:
-        supplied |= supplied_display(str(raw.get("action", "")), raw.get("args", {}))
+        supplied |= supplied_display(str(raw.get("action", "")), _table(raw, "args"))
     for raw in rules:
         rule_id = str(raw.get("id", "?"))
-        args: Mapping[str, Any] = raw.get("args", {})
+        args = _table(raw, "args")
         action = str(raw.get("action", ""))
         problems += [Problem(rule_id, m) for m in _arg_problems(action, args, parameters, reasons)]
-        for fact, expression in dict(raw.get("when", {})).items():
+        for fact, expression in _table(raw, "when").items():
             enums = state_enums if fact == "state" else CONTRACT_ENUMS.get(fact, {})
             problems += [Problem(rule_id, m) for m in _literal_problems(str(expression), enums)]
             problems += [
@@ -187,7 +187,7 @@ def static_problems(
         message = raw.get("message")
         if message is not None:
             fills = supplied | (
-                _item_fills(raw.get("when", {})) if action in ITEM_ACTIONS else frozenset()
+                _item_fills(_table(raw, "when")) if action in ITEM_ACTIONS else frozenset()
             )
             unfilled = [
                 name
@@ -199,6 +199,12 @@ def static_problems(
                 for n in unfilled
             ]
     return problems
+
+
+def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A rule's ``when``/``args`` table; a malformed one is the compiler's to report."""
+    value = raw.get(key, {})
+    return value if isinstance(value, Mapping) else {}
 
 
 def _catalogue_problems(reasons: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
@@ -233,7 +239,7 @@ def _arg_problems(
     code = args.get("reason")
     if code is not None and reasons is not None:
         entry = reasons.get(str(code))
-        if entry is None:
+        if not isinstance(entry, Mapping):
             problems.append(f"reason code {code} is not declared in the version's reasons.toml")
         else:
             wanted = REASON_KIND_OF_ACTION.get(action)
@@ -265,7 +271,7 @@ def _state_enums(
     finding = {"none"}
     breach = {"none"}
     for raw in rules:
-        action, args = str(raw.get("action", "")), raw.get("args", {})
+        action, args = str(raw.get("action", "")), _table(raw, "args")
         written = findings.get(action)
         if written is not None and written.startswith("@"):
             written = args.get(written[1:])

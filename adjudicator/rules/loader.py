@@ -156,7 +156,11 @@ def _override_problems(raw_rules: Any) -> list[str]:
     stage_of = {str(r.get("id")): r.get("stage") for r in raw_rules}
     problems = []
     for raw in raw_rules:
-        for other in raw.get("overrides", []):
+        overrides = raw.get("overrides", [])
+        if not isinstance(overrides, list):
+            problems.append(f"rule {raw.get('id')}: overrides must be a list of rule ids")
+            continue
+        for other in overrides:
             if stage_of.get(other) != raw.get("stage"):
                 problems.append(
                     f"rule {raw.get('id')}: overrides {other!r}, which is not a rule of "
