@@ -138,6 +138,18 @@ _SUPPLIED: Final[dict[str, frozenset[str]]] = {
 }
 
 
+ACTION_DISPLAY: Final = frozenset(
+    {"window_open", "window_close", "covered"}.union(*_SUPPLIED.values())
+)
+"""Every message value some action fills."""
+
+KNOWN_FILLERS: Final = frozenset(
+    {*_SUPPLIED, "set_window", "count_payment", "warn", "fail_gate", "find_breach", "conclude"}
+    | {"set_deadlines", "set_refund_due"}
+)
+"""Actions whose filled values :func:`supplied_display` knows exactly."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with a version's data: the rule it is in and a sentence."""
@@ -164,18 +176,26 @@ def static_problems(
     problems: list[Problem] = []
     if reasons is not None:
         problems += _catalogue_problems(reasons)
-    state_enums = _state_enums(rules, findings)
+    state_shown, state_accepted = _state_enums(rules, findings)
     supplied = set(NORMALISED_DISPLAY)
     for raw in rules:
-        supplied |= supplied_display(str(raw.get("action", "")), _table(raw, "args"))
+        action = str(raw.get("action", ""))
+        if action in KNOWN_FILLERS:
+            supplied |= supplied_display(action, _table(raw, "args"))
+        else:  # an action this table does not know: it may set any figure or window
+            supplied |= ACTION_DISPLAY
     for raw in rules:
         rule_id = str(raw.get("id", "?"))
         args = _table(raw, "args")
         action = str(raw.get("action", ""))
         problems += [Problem(rule_id, m) for m in _arg_problems(action, args, parameters, reasons)]
         for fact, expression in _table(raw, "when").items():
-            enums = state_enums if fact == "state" else CONTRACT_ENUMS.get(fact, {})
-            problems += [Problem(rule_id, m) for m in _literal_problems(str(expression), enums)]
+            if fact == "state":
+                found = _literal_problems(str(expression), state_accepted, state_shown)
+            else:
+                enums = CONTRACT_ENUMS.get(fact, {})
+                found = _literal_problems(str(expression), enums, enums)
+            problems += [Problem(rule_id, m) for m in found]
             problems += [
                 Problem(
                     rule_id,
@@ -266,28 +286,64 @@ def _arg_problems(
 
 def _state_enums(
     rules: list[Mapping[str, Any]], findings: Mapping[str, str | None]
-) -> dict[str, frozenset[str]]:
-    """The values the version's own rules can write to the enum-like state fields."""
-    finding = {"none"}
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """The values the version's own rules can write to the enum-like state fields.
+
+    ``finding`` and ``breach`` take what the actions write (the vocabulary's
+    ``finding``, an ``outcome`` or ``breach`` argument) and, so that a version
+    whose actions set them by formula still checks, every string its rules'
+    ``args``/``set`` tables hold (a quoted literal inside a formula too). A
+    typo no rule writes anywhere is still refused. Returns the values to show in
+    a refusal (what the actions write) and the values accepted.
+    """
+    written, anywhere = {"none"}, {"none"}
     breach = {"none"}
     for raw in rules:
         action, args = str(raw.get("action", "")), _table(raw, "args")
-        written = findings.get(action)
-        if written is not None and written.startswith("@"):
-            written = args.get(written[1:])
-        if isinstance(written, str):
-            finding.add(written)
+        finding = findings.get(action)
+        if finding is not None and finding.startswith("@"):
+            finding = args.get(finding[1:])
+        if isinstance(finding, str):
+            written.add(finding)
         if isinstance(args.get("breach"), str):
             breach.add(args["breach"])
-    return {
-        "finding": frozenset(finding),
-        "breach": frozenset(breach),
+        for key in ("args", "set"):
+            anywhere.update(_strings(_table(raw, key)))
+    shown = {"finding": frozenset(written), "breach": frozenset(breach)}
+    accepted = {"finding": frozenset(written | anywhere), "breach": frozenset(breach | anywhere)}
+    fixed = {
         "scope": frozenset({"none", "whole", "part"}),
         "outcome": frozenset({"none", *OUTCOMES}),
     }
+    return {**shown, **fixed}, {**accepted, **fixed}
 
 
-def _literal_problems(expression: str, enums: Mapping[str, frozenset[str]]) -> list[str]:
+def _strings(value: Any) -> set[str]:
+    """Every string leaf of a table, and the string literals of those that parse."""
+    if isinstance(value, Mapping):
+        return set().union(*(_strings(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_strings(v) for v in value)) if value else set()
+    if not isinstance(value, str):
+        return set()
+    found = {value}
+    try:
+        tree = ast.parse(value.strip(), mode="eval")
+    except SyntaxError:
+        return found
+    found.update(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
+    return found
+
+
+def _literal_problems(
+    expression: str,
+    enums: Mapping[str, frozenset[str]],
+    shown: Mapping[str, frozenset[str]],
+) -> list[str]:
     try:
         tree = ast.parse(f"({expression.strip() or 'True'})", mode="eval")
     except SyntaxError:
@@ -305,7 +361,7 @@ def _literal_problems(expression: str, enums: Mapping[str, frozenset[str]]) -> l
                 if isinstance(value, ast.Constant) and value.value not in allowed:
                     problems.append(
                         f"{node.left.id} is compared with {value.value!r}, which is not one of "
-                        f"its values ({', '.join(sorted(allowed))})"
+                        f"its values ({', '.join(sorted(shown[node.left.id]))})"
                     )
     return problems
 
