@@ -90,10 +90,19 @@ def valid_cases(draw: st.DrawFn) -> Doc:
             }
         )
     ship_by = _day(draw(st.integers(30, 45)))
+    value = sum(Decimal(line["quantity"]) * Decimal(line["unit_price"]) for line in lines)
+
+    def near_value(*fractions: str) -> str:
+        """An amount around the order's value: where caps and claims bind against the loss."""
+        fraction = Decimal(draw(st.sampled_from(fractions)))
+        return str((value * fraction).quantize(Decimal(1).scaleb(-exp)))
+
     order: Doc = {
         "order_id": "PO-G",
         "currency": currency,
-        "assurance_amount": money(0, 40_000),
+        "assurance_amount": (
+            money(0, 40_000) if draw(st.booleans()) else near_value("1", "0.5", "0.25")
+        ),
         "coverage": coverage,
         "sample_order": rarely(),
         "buyer_confirmed_at": None if rarely() else "2024-03-01T09:00:00Z",
@@ -136,7 +145,7 @@ def valid_cases(draw: st.DrawFn) -> Doc:
             "payment_id": "P1",
             "kind": "initial",
             "method": "tt",
-            "amount": money(0, 30_000),
+            "amount": money(0, 30_000) if draw(st.booleans()) else near_value("1", "0.6"),
             "credited_at": _at(_day(2)),
             "to_designated_account": not rarely(),
         }
@@ -237,7 +246,7 @@ def valid_cases(draw: st.DrawFn) -> Doc:
     if rarely():
         claim["affected_lines"] = [{"line_id": "L1", "quantity": lines[0]["quantity"]}]
     if draw(st.booleans()):
-        claim["amount_claimed"] = money(0, 40_000)
+        claim["amount_claimed"] = money(0, 40_000) if rarely() else near_value("0.4", "0.8", "0.2")
     prior = []
     if draw(st.integers(0, 3)) == 0:
         prior.append(

@@ -232,7 +232,9 @@ def test_rules_check_reports_an_overlap_with_its_smallest_example(
         ),
     )
     monkeypatch.setenv("ADJUDICATOR_RULES_DIR", str(root))
-    result = CliRunner().invoke(main, ["rules", "check", "2099.1", "--stage", "refund"])
+    result = CliRunner().invoke(
+        main, ["rules", "check", "2099.1", "--stage", "refund", "--examples", "100"]
+    )
     assert result.exit_code == 1, result.output
     assert "2099.1: loads; every static check passes" in result.output
     assert "OVERLAP stage refund: CAP-04a and CAP-04b both hold for one valid case" in result.output
