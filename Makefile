@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/adjudicator serve
 
 regress: $(STAMP)
-	$(BIN)/adjudicator regress fixtures/
+	$(BIN)/adjudicator regress
 
 test: $(DEVSTAMP)
 	$(BIN)/ruff check adjudicator api tests

@@ -171,7 +171,7 @@ def _drive(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", type=Path, default=ROOT / "fixtures")
+    parser.add_argument("--fixtures", type=Path, default=None, help="default: the active version's")
     parser.add_argument("--requests", type=int, default=6000, help="per database (bound)")
     parser.add_argument("--seconds", type=float, default=15.0, help="per database (bound)")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
@@ -184,6 +184,10 @@ def main() -> None:
         help="PostgreSQL server (a fresh schema is used and dropped)",
     )
     args = parser.parse_args()
+    if args.fixtures is None:
+        from adjudicator import load_catalog
+
+        args.fixtures = ROOT / "fixtures" / load_catalog().active_version
     bodies = _bodies(args.fixtures)
     print(
         f"POST /v1/decisions: {len(bodies)} case(s), {args.concurrency} connections, "

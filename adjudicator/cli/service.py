@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 import orjson
 
+from adjudicator.cli.core import load_rules_catalog
 from adjudicator.errors import AdjudicatorError
 from adjudicator.settings import ServiceSettings, SettingsError
 from adjudicator.store import (
@@ -94,7 +95,8 @@ def serve_command(
     """
     try:
         settings = ServiceSettings.from_env(os.environ)
-    except SettingsError as exc:
+        load_rules_catalog().active  # noqa: B018 - refuses to start on a broken active version
+    except (SettingsError, AdjudicatorError) as exc:
         raise click.ClickException(str(exc)) from exc
     settings = replace(
         settings,
