@@ -15,6 +15,7 @@ from servicekit import KEY_SECRET, auth, make_case
 from sqlalchemy import select
 
 from adjudicator import Adjudicator
+from adjudicator.lifecycle import API_ACTIONS
 from adjudicator.store import Actor, Store, authenticate, chain_length, create_key
 from adjudicator.store.models import ApiKeyRow
 from api import create_app
@@ -30,7 +31,12 @@ def store(app: Flask) -> Store:
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The only routes that may append to the audit log (besides the CLI's key commands).
-APPENDING = {("/v1/decisions", "POST"), ("/v1/decisions/<decision_id>/override", "POST")}
+APPENDING = {
+    ("/v1/decisions", "POST"),
+    ("/v1/decisions/<decision_id>/override", "POST"),
+    ("/v1/claims", "POST"),
+    *((f"/v1/claims/<claim_ref>/{action}", "POST") for action in API_ACTIONS),
+}
 
 
 def test_keys_are_stored_as_hmac_sha256_under_the_server_secret(
@@ -126,7 +132,7 @@ def test_the_audit_log_cannot_be_written(
     assert chain_length(store(app)) == before
 
 
-def test_only_decisions_and_overrides_accept_writes(app: Flask) -> None:
+def test_only_decisions_overrides_and_claims_accept_writes(app: Flask) -> None:
     writable = {
         (rule.rule, method)
         for rule in app.url_map.iter_rules()
