@@ -38,7 +38,7 @@ from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
 from api import metrics, observe, problems
-from api.blueprints import audit, decisions, health, rulesets, webhooks
+from api.blueprints import audit, claims, decisions, health, rulesets, webhooks
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
 from api.ratelimit import RateLimiter
@@ -101,7 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
-    for module in (health, decisions, rulesets, audit, webhooks):
+    for module in (health, decisions, rulesets, audit, claims, webhooks):
         api.register_blueprint(module.blueprint())
     metrics.register(app, measured)
     problems.register(app)

@@ -15,6 +15,7 @@ from servicekit import KEY_SECRET, auth, make_case
 from sqlalchemy import select
 
 from adjudicator import Adjudicator, load_catalog
+from adjudicator.lifecycle import API_ACTIONS
 from adjudicator.store import Actor, Store, authenticate, chain_length, create_key
 from adjudicator.store.models import ApiKeyRow
 from api import create_app
@@ -37,6 +38,8 @@ APPENDING = {
     ("/v1/decisions/<decision_id>/override", "POST"),
     ("/v1/webhooks", "POST"),  # webhook.created
     ("/v1/webhooks/<webhook_id>", "DELETE"),  # webhook.deleted
+    ("/v1/claims", "POST"),
+    *((f"/v1/claims/<claim_ref>/{action}", "POST") for action in API_ACTIONS),
 }
 
 
