@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import random
 import string
+from typing import Any
 
+import orjson
+import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
+from servicekit import auth, make_case
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 
 def _series(client: FlaskClient) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
@@ -33,3 +40,33 @@ def test_random_methods_add_no_metric_series(client: FlaskClient) -> None:
     methods = {dict(labels).get("method") for _, labels in after} - {None}
     assert "other" in methods and methods <= {"GET", "HEAD", "POST", "PUT", "PATCH",
                                                "DELETE", "OPTIONS", "other"}
+
+
+def _chunked(client: FlaskClient, body: bytes, token: str) -> Any:
+    """POST ``body`` as a server that decodes chunked bodies hands it over: no length."""
+    environ = EnvironBuilder(
+        path="/v1/decisions", method="POST", input_stream=io.BytesIO(body), headers=auth(token)
+    ).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    environ["wsgi.input_terminated"] = True  # as gunicorn sets it
+    return client.open(Request(environ))
+
+
+@pytest.mark.parametrize("size", [1024 * 1024 + 1, 3 * 1024 * 1024])
+def test_a_chunked_body_over_the_limit_is_413(
+    client: FlaskClient, keys: dict[str, str], size: int
+) -> None:
+    body = b'{"pad": "' + b"x" * (size - 11) + b'"}'
+    assert len(body) == size
+    response = _chunked(client, body, keys["system"])
+    assert response.status_code == 413, response.get_data()
+    assert response.get_json()["type"] == "urn:adjudicator:problem:payload-too-large"
+
+
+def test_a_chunked_body_under_the_limit_is_read(client: FlaskClient, keys: dict[str, str]) -> None:
+    body = orjson.dumps(make_case())
+    assert _chunked(client, body, keys["system"]).status_code == 201
+    exact = b'{"pad": "' + b"x" * (1024 * 1024 - 11) + b'"}'
+    assert len(exact) == 1024 * 1024  # at the limit: read, and a 422 for its content
+    assert _chunked(client, exact, keys["system"]).status_code == 422
