@@ -70,3 +70,35 @@ def test_a_chunked_body_under_the_limit_is_read(client: FlaskClient, keys: dict[
     exact = b'{"pad": "' + b"x" * (1024 * 1024 - 11) + b'"}'
     assert len(exact) == 1024 * 1024  # at the limit: read, and a 422 for its content
     assert _chunked(client, exact, keys["system"]).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("/v1/decisions?outcom=denied", "staff"),
+        ("/v1/decisions/00000000-0000-0000-0000-000000000000?verbose=1", "staff"),
+        ("/v1/rulesets?outcom=x", "staff"),
+        ("/v1/rulesets/2024.1?outcom=x", "staff"),
+        ("/v1/audit?outcom=x", "auditor"),
+        ("/v1/audit/verify?outcom=x", "auditor"),
+        ("/healthz?outcom=x", None),
+        ("/readyz?outcom=x", None),
+    ],
+)
+def test_an_unknown_query_parameter_is_422_naming_it(
+    client: FlaskClient, keys: dict[str, str], path: str, role: str | None
+) -> None:
+    response = client.get(path, headers=auth(keys[role]) if role else {})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["type"] == "urn:adjudicator:problem:invalid-request"
+    assert list(body["errors"]) == [path.split("?")[1].split("=")[0]]
+
+
+def test_known_parameters_still_work(client: FlaskClient, keys: dict[str, str]) -> None:
+    response = client.get("/v1/decisions?outcome=denied&limit=5", headers=auth(keys["staff"]))
+    assert response.status_code == 200
+    posted = client.post(
+        "/v1/decisions?ruleset=2024.1&outcom=x", json=make_case(), headers=auth(keys["system"])
+    )
+    assert posted.status_code == 422 and list(posted.get_json()["errors"]) == ["outcom"]

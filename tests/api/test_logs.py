@@ -155,3 +155,29 @@ def test_no_key_case_text_or_traceback_in_any_line(chatty_app: Flask, capture: C
     assert any(r["level"] == "ERROR" for r in fault)
     # Every line here was written while a request was served, and carries its id.
     assert all(r.get("request_id") for r in records)
+
+
+@pytest.mark.parametrize(
+    "header_line",
+    [
+        "Authorization Bearer {token}",  # no colon: gunicorn logs the whole line
+        "Authorization: Bearer{token}",
+        "authorization:bearer {token}",
+        "X-Api-Key: {token}",
+        "Authorization: Basic {secret}",
+        "Authorization: Token {secret}",
+    ],
+)
+def test_no_key_in_a_line_even_inside_a_malformed_header(
+    capture: Capture, header_line: str
+) -> None:
+    from gunicorn.http.errors import InvalidHeader
+
+    token = "adj_abcdefghijkl_" + "S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tx"
+    secret = token.rsplit("_", 1)[-1]
+    error = InvalidHeader(header_line.format(token=token, secret=secret))
+    # What gunicorn's worker writes for a request it cannot parse (workers/base.py).
+    logging.getLogger("gunicorn.error").warning(f"Invalid request from ip=127.0.0.1: {error}")
+    logging.getLogger("adjudicator.test").info("seen %s", header_line.format(token=token, secret=secret))
+    assert capture.records
+    assert secret not in capture.text and "S3cr3t" not in capture.text
