@@ -77,7 +77,9 @@ class DecisionSchema(Schema):
     """The decision document of contract.md, plus the override link.
 
     ``overrides`` is the id of the decision a staff override replaces (``null``
-    for the engine's decisions); ``justification`` is the override's reason.
+    for the engine's decisions); ``overridden_by`` the ids of the decisions that
+    override this one, oldest first (empty while none does); ``justification``
+    is the override's reason.
     """
 
     decision_id = fields.String(required=True)
@@ -94,6 +96,7 @@ class DecisionSchema(Schema):
     trace = fields.List(fields.Nested(TraceStepSchema), required=True)
     ruleset = fields.Nested(RulesetRefSchema, required=True)
     overrides = fields.String(required=True, allow_none=True)
+    overridden_by = fields.List(fields.String(), required=True)
     justification = fields.String(required=True, allow_none=True)
 
 

@@ -102,3 +102,34 @@ def test_known_parameters_still_work(client: FlaskClient, keys: dict[str, str]) 
         "/v1/decisions?ruleset=2024.1&outcom=x", json=make_case(), headers=auth(keys["system"])
     )
     assert posted.status_code == 422 and list(posted.get_json()["errors"]) == ["outcom"]
+
+
+def test_idempotency_keys_of_two_systems_do_not_meet_over_http(
+    client: FlaskClient, keys: dict[str, str]
+) -> None:
+    case = make_case()
+    one = {**auth(keys["system"]), "Idempotency-Key": "PO-1/claim-1"}
+    two = {**auth(keys["staff"]), "Idempotency-Key": "PO-1/claim-1"}
+    first = client.post("/v1/decisions", json=case, headers=one)
+    other = client.post("/v1/decisions", json=make_case(), headers=two)
+    assert (first.status_code, other.status_code) == (201, 201)
+    active = client.get("/v1/rulesets", headers=auth(keys["system"])).get_json()["active"]
+    again = client.post(f"/v1/decisions?ruleset={active}", json=case, headers=one)
+    assert again.status_code == 200
+    assert again.get_json()["decision_id"] == first.get_json()["decision_id"]
+
+
+def test_an_override_double_submitted_is_stored_once(
+    client: FlaskClient, keys: dict[str, str], decision: dict[str, Any]
+) -> None:
+    url = f"/v1/decisions/{decision['decision_id']}/override"
+    body = {"outcome": "upheld_partial", "refund": {"amount": "10.00"}, "justification": "call"}
+    headers = {**auth(keys["staff"]), "Idempotency-Key": "override-1"}
+    first = client.post(url, json=body, headers=headers)
+    second = client.post(url, json=body, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.get_json() == second.get_json()
+    shown = client.get(f"/v1/decisions/{decision['decision_id']}", headers=auth(keys["staff"]))
+    assert shown.get_json()["overridden_by"] == [first.get_json()["decision_id"]]
+    other = client.post(url, json={**body, "justification": "another"}, headers=headers)
+    assert other.status_code == 409
