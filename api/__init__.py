@@ -35,7 +35,7 @@ from flask import Flask, Response, current_app, g
 from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
-from api import metrics, observe, problems, strictquery
+from api import metrics, observe, problems, ratelimit, strictquery
 from api.blueprints import audit, decisions, health, rulesets
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
@@ -103,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     problems.register(app)
     observe.install(app, measured)
     strictquery.install(app, api.spec)
+    ratelimit.install(app, limiter)
     app.after_request(_finish)
     return app
 

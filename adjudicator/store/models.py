@@ -162,4 +162,5 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
 
+
 import adjudicator.store.hardening_models  # noqa: E402,F401  (readiness probe)

@@ -38,8 +38,16 @@ def test_random_methods_add_no_metric_series(client: FlaskClient) -> None:
     after = _series(client)
     assert after == before
     methods = {dict(labels).get("method") for _, labels in after} - {None}
-    assert "other" in methods and methods <= {"GET", "HEAD", "POST", "PUT", "PATCH",
-                                               "DELETE", "OPTIONS", "other"}
+    assert "other" in methods and methods <= {
+        "GET",
+        "HEAD",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+        "other",
+    }
 
 
 def _chunked(client: FlaskClient, body: bytes, token: str) -> Any:

@@ -177,9 +177,10 @@ def test_no_key_in_a_line_even_inside_a_malformed_header(
 
     token = "adj_abcdefghijkl_" + "S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tx"
     secret = token.rsplit("_", 1)[-1]
-    error = InvalidHeader(header_line.format(token=token, secret=secret))
+    line = header_line.format(token=token, secret=secret)
     # What gunicorn's worker writes for a request it cannot parse (workers/base.py).
-    logging.getLogger("gunicorn.error").warning(f"Invalid request from ip=127.0.0.1: {error}")
-    logging.getLogger("adjudicator.test").info("seen %s", header_line.format(token=token, secret=secret))
+    error = InvalidHeader(line)
+    logging.getLogger("gunicorn.error").warning(f"Invalid request from ip=1.2.3.4: {error}")
+    logging.getLogger("adjudicator.test").info("seen %s", line)
     assert capture.records
     assert secret not in capture.text and "S3cr3t" not in capture.text

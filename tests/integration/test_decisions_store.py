@@ -236,7 +236,9 @@ def test_an_override_is_a_new_linked_decision_and_the_original_never_changes(
 
     after = get_decision(store, original.decision_id)
     assert (after.document, after.case, after.overrides) == (
-        before.document, before.case, before.overrides
+        before.document,
+        before.case,
+        before.overrides,
     )
     assert after.overridden_by == (first.decision_id,)  # read from the override, not stored
     assert get_decision(store, first.decision_id).overridden_by == (second.decision_id,)
