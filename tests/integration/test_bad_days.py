@@ -107,7 +107,8 @@ def hold_lock(database: str) -> Iterator[Any]:
 
 def test_a_stalled_database_is_a_503_not_a_hung_worker(app: Flask, hold_lock: Any) -> None:
     client = app.test_client()
-    token = create_key(app.extensions["adjudicator"].store, role="system", name="s", actor=OPERATOR)[1]
+    store = app.extensions["adjudicator"].store
+    token = create_key(store, role="system", name="s", actor=OPERATOR)[1]
     assert client.post("/v1/decisions", json=make_case(), headers=auth(token)).status_code == 201
     hold_lock("audit_head")  # every writer queues behind this lock
     response = _call(lambda: client.post("/v1/decisions", json=make_case(), headers=auth(token)))
