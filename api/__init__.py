@@ -43,7 +43,7 @@ from adjudicator.store.config import (
     key_secret_from_env,
 )
 from adjudicator.store.readiness import ReadinessProbe
-from api import metrics, observe, problems, ratelimit, strictquery
+from api import docs, metrics, observe, problems, ratelimit, strictquery
 from api.blueprints import audit, decisions, health, rulesets
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
@@ -113,6 +113,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for module in (health, decisions, rulesets, audit):
         api.register_blueprint(module.blueprint())
     metrics.register(app, measured)
+    docs.register(app, "/v1/openapi.json")
     problems.register(app)
     observe.install(app, measured)
     strictquery.install(app, api.spec)

@@ -81,11 +81,15 @@ def hosts(shared: dict[str, str], tmp_path: Path) -> Iterator[list[int]]:
             wait_ready(port, server, log_path)
         yield [port for port, *_ in started]
     finally:
-        for _, server, _, log in started:
+        for _, server, _, _ in started:
             server.send_signal(signal.SIGTERM)
         for _, server, _, log in started:
             server.wait(timeout=30)
             log.close()
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _post(port: int, token: str, body: object, key: str | None = None) -> tuple[int, dict]:
@@ -123,14 +127,14 @@ def test_two_hosts_share_idempotency_the_chain_and_document_their_limits(
     # One chain, both hosts' entries in it, unbroken.
     verified = orjson.loads(_cli(shared, "audit", "verify", "--json"))
     assert verified["ok"] and verified["entries"] == 3 + 12  # three keys, twelve decisions
-    status, _, raw = request(one, "GET", "/v1/audit/verify", None, {"Authorization": f"Bearer {auditor}"})
+    status, _, raw = request(one, "GET", "/v1/audit/verify", None, _auth(auditor))
     assert status == 200 and orjson.loads(raw)["entries"] == 15
 
     # Rate limit: each host grants the key its own burst; the one after it is a 429.
     for port in (one, two):
         statuses = []
         for _ in range(BURST + 1):
-            status, headers, _ = request(port, "GET", "/v1/rulesets", None, {"Authorization": f"Bearer {busy}"})
+            status, headers, _ = request(port, "GET", "/v1/rulesets", None, _auth(busy))
             statuses.append(status)
         assert statuses == [200] * BURST + [429]
         assert headers["RateLimit-Policy"] == f'"per-key";q={BURST};w={int(BURST / 0.01)}'
@@ -140,7 +144,8 @@ def test_two_hosts_share_idempotency_the_chain_and_document_their_limits(
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(
                 b"GET /v1/rulesets HTTP/1.1\r\nHost: x\r\nAuthorization Bearer "
-                + system.encode() + b"\r\n\r\n"
+                + system.encode()
+                + b"\r\n\r\n"
             )
             assert b" 400 " in sock.recv(4096).split(b"\r\n")[0] + b" "
     logs = "".join(p.read_text() for p in tmp_path.glob("host-*.log"))
