@@ -103,7 +103,8 @@ def _create_private(database: str | None) -> None:
     """Create the SQLite file ``database`` with mode 0600 unless it exists."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    with suppress(FileExistsError):
+    # Exists already, or cannot be made (no such folder): SQLite reports it on connecting.
+    with suppress(OSError):
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
