@@ -44,7 +44,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -119,17 +119,21 @@ def make_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     options: dict[str, Any] = {
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
-        "pool_timeout": timeouts.pool,
     }
     if url.startswith("sqlite"):
         options["connect_args"] = {"check_same_thread": False, "timeout": timeouts.statement}
+        database = make_url(url).database
+        if database and database != ":memory:":  # a file: a queue pool, whose wait is bounded
+            options["pool_timeout"] = timeouts.pool
         engine = create_engine(url, **options)
         _create_private(engine.url.database)
         event.listen(engine, "connect", _sqlite_connect(timeouts))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     options["connect_args"] = {"connect_timeout": max(1, round(timeouts.connect))}
-    engine = create_engine(url, pool_size=10, max_overflow=20, **options)
+    engine = create_engine(
+        url, pool_size=10, max_overflow=20, pool_timeout=timeouts.pool, **options
+    )
     event.listen(engine, "connect", _pg_connect(timeouts))
     return engine
 
