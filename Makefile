@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http lint typecheck regress docs clean
+.PHONY: run test install dev bench bench-http bench-sync lint typecheck regress docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: $(STAMP)
 
 bench-http: $(DEVSTAMP)
 	$(BIN)/python -m bench.http
+
+bench-sync: $(STAMP)
+	$(BIN)/python -m bench.sync
 
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis
