@@ -253,3 +253,55 @@ def test_an_unreachable_database_names_the_variable(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "DATABASE_URL=postgresql+psycopg://u:***@127.0.0.1:1/db" in result.output
     assert "hunter2" not in result.output
+
+
+def test_an_exhausted_pool_is_a_503_not_a_wait(adjudicator: Adjudicator, tmp_path: Path) -> None:
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'pool.db'}",
+            "KEY_SECRET": KEY_SECRET,
+            "ADJUDICATOR": adjudicator,
+            "DB_TIMEOUTS": FAST,
+        }
+    )
+    store = app.extensions["adjudicator"].store
+    store.db.migrate()
+    token = create_key(store, role="staff", name="pool", actor=OPERATOR)[1]
+    client = app.test_client()
+    assert client.get("/v1/decisions", headers=auth(token)).status_code == 200
+    pool = store.db.engine.pool
+    held = [store.db.engine.connect() for _ in range(pool.size() + pool._max_overflow)]
+    try:
+        response = _call(lambda: client.get("/v1/decisions", headers=auth(token)))
+        assert response.status_code == 503
+        assert response.get_json()["type"] == "urn:adjudicator:problem:unavailable"
+    finally:
+        for connection in held:
+            connection.close()
+    assert client.get("/v1/decisions", headers=auth(token)).status_code == 200
+    app.extensions["adjudicator.readiness"].close()
+    store.close()
+
+
+def test_a_database_that_accepts_but_never_answers_is_a_503(adjudicator: Adjudicator) -> None:
+    import socket
+
+    with socket.socket() as silent:  # the kernel completes the handshake; nobody answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        app = create_app(
+            {
+                "DATABASE_URL": f"postgresql+psycopg://u@127.0.0.1:{port}/db",
+                "KEY_SECRET": KEY_SECRET,
+                "ADJUDICATOR": adjudicator,
+                "DB_TIMEOUTS": FAST,
+            }
+        )
+        client = app.test_client()
+        assert _call(lambda: client.get("/readyz")).status_code == 503
+        token = "adj_aaaaaaaaaaaa_" + "b" * 43
+        response = _call(lambda: client.get("/v1/rulesets", headers=auth(token)))
+        assert response.status_code == 503
+        app.extensions["adjudicator.readiness"].close()
+        app.extensions["adjudicator"].store.close()
