@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http lint typecheck regress clean
+.PHONY: run test install dev bench bench-http bench-sync lint typecheck regress docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ $(DEVSTAMP): pyproject.toml $(STAMP)
 install: $(STAMP)
 dev: $(DEVSTAMP)
 
+# make run PORT=8080 HOST=0.0.0.0 (defaults: ADJUDICATOR_PORT / ADJUDICATOR_HOST, else 8000, 127.0.0.1)
 run: $(STAMP)
 	$(BIN)/adjudicator db upgrade
-	$(BIN)/adjudicator serve
+	$(BIN)/adjudicator serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+
+# docs/contract.md from the schemas (a test fails when the committed file is stale)
+docs: $(STAMP)
+	$(BIN)/python -m api.contractdoc > docs/contract.md
 
 regress: $(STAMP)
 	$(BIN)/adjudicator regress
@@ -39,6 +44,9 @@ bench: $(STAMP)
 
 bench-http: $(DEVSTAMP)
 	$(BIN)/python -m bench.http
+
+bench-sync: $(STAMP)
+	$(BIN)/python -m bench.sync
 
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis

@@ -10,7 +10,10 @@ after the fork, so no engine host is shared between processes.
 Settings (``config`` keys; environment variable in brackets):
 
 - ``DATABASE_URL`` [``DATABASE_URL``]: default ``sqlite:///adjudicator.db`` in the cwd
-- ``KEY_SECRET`` [``ADJUDICATOR_KEY_SECRET`` or the ``.adjudicator-secret`` file]
+- ``KEY_SECRET`` [``ADJUDICATOR_KEY_SECRET`` or ``ADJUDICATOR_KEY_SECRET_FILE``, by
+  default ``.adjudicator-secret`` beside the SQLite file]
+- ``DB_TIMEOUTS`` [``ADJUDICATOR_DB_{CONNECT,STATEMENT,POOL}_TIMEOUT``]: a
+  :class:`~adjudicator.store.config.DatabaseTimeouts`
 - ``MAX_CONTENT_LENGTH`` [``ADJUDICATOR_MAX_BODY_BYTES``]: request body limit, default 1 MiB
 - ``RATE_LIMIT``, ``RATE_BURST`` [``ADJUDICATOR_RATE_LIMIT``, ``ADJUDICATOR_RATE_BURST``]:
   per-key requests per second and burst for the whole service; ``RATE_SHARES``:
@@ -36,8 +39,13 @@ from flask import Flask, Response, current_app, g
 
 from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
-from adjudicator.store.config import key_secret_from_env
-from api import metrics, observe, problems
+from adjudicator.store.config import (
+    DatabaseTimeouts,
+    database_url_from_env,
+    key_secret_from_env,
+)
+from adjudicator.store.readiness import ReadinessProbe
+from api import docs, metrics, observe, problems, ratelimit, strictquery
 from api.blueprints import audit, claims, decisions, health, rulesets, webhooks
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
@@ -65,9 +73,11 @@ def _settings(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[
     settings.update(overrides)
     if "STORE" not in settings:
         if "DATABASE_URL" not in settings:
-            settings["DATABASE_URL"] = StoreConfig.from_env(environ, Path.cwd()).database_url
+            settings["DATABASE_URL"] = database_url_from_env(environ, Path.cwd())
         if "KEY_SECRET" not in settings:
-            settings["KEY_SECRET"] = key_secret_from_env(environ, Path.cwd())
+            settings["KEY_SECRET"] = key_secret_from_env(environ, settings["DATABASE_URL"])
+        if "DB_TIMEOUTS" not in settings:
+            settings["DB_TIMEOUTS"] = DatabaseTimeouts.from_env(environ)
     return settings
 
 
@@ -89,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             database_url=app.config["DATABASE_URL"],
             key_secret=app.config["KEY_SECRET"],
             clock=app.config.get("CLOCK") or utc_now,
+            timeouts=app.config["DB_TIMEOUTS"],
         )
     )
     measured = metrics.Metrics(store, app.config["METRICS_MULTIPROCESS_DIR"])
@@ -99,13 +110,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         store=store, adjudicator=adjudicator, metrics=measured, limiter=limiter
     )
 
+    app.extensions[health.READINESS] = ReadinessProbe(store)
+
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
     for module in (health, decisions, rulesets, audit, claims, webhooks):
         api.register_blueprint(module.blueprint())
     metrics.register(app, measured)
+    docs.register(app, "/v1/openapi.json")
     problems.register(app)
     observe.install(app, measured)
+    strictquery.install(app, api.spec)
+    ratelimit.install(app, limiter)
     app.after_request(_finish)
     return app
 

@@ -14,6 +14,8 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.chain`      appending to the hash-chained audit log (one statement on PostgreSQL)
 - :mod:`.audit`      reading the audit log: list, verify
 - :mod:`.keys`       API keys: create, list, revoke, authenticate
+- :mod:`.readiness`  ``/readyz``'s probe: the database takes a write, answered within 1 s
+- :mod:`.hardening_models` the readiness probe's table
 """
 
 from adjudicator.store.actor import Actor

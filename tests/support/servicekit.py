@@ -41,7 +41,7 @@ from api.examples import WORKED_EXAMPLE_1
 
 PG_ENV = "ADJUDICATOR_TEST_DATABASE_URL"
 ROLES = ("system", "staff", "auditor", "admin")
-KEY_SECRET = b"test-secret"
+KEY_SECRET = b"test-secret-of-at-least-32-bytes-0123456789"
 
 
 def make_case(
