@@ -22,9 +22,11 @@ import pytest
 from httpkit import free_port, request, wait_ready
 from servicekit import KEY_SECRET
 
+from adjudicator import load_catalog
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
-WORKED_EXAMPLE_1 = ROOT / "fixtures" / "WE-1-never-shipped.json"
+WORKED_EXAMPLE_1 = ROOT / "fixtures" / load_catalog().active_version / "WE-1-never-shipped.json"
 PACKAGE = "adjudicator_generated_client"
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 from servicekit import make_case
 from sqlalchemy import func, select
 
-from adjudicator import Adjudicator
+from adjudicator import Adjudicator, load_catalog
 from adjudicator.store import (
     Actor,
     Determination,
@@ -32,7 +32,7 @@ from adjudicator.store.queries import DecisionFilter
 ORDERS = Actor(key_id="k-orders", name="orders", role="system")
 BILLING = Actor(key_id="k-billing", name="billing", role="system")
 STAFF = Actor(key_id="k-staff", name="alice", role="staff")
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / load_catalog().active_version
 
 
 def _count(store: Store) -> int:
