@@ -17,6 +17,11 @@ Settings (``config`` keys; environment variable in brackets):
   how many worker processes share them (``serve`` passes its worker count)
 - ``METRICS_MULTIPROCESS_DIR`` [``PROMETHEUS_MULTIPROC_DIR``]: merge all workers' metrics
 - ``STORE``, ``ADJUDICATOR``, ``CLOCK``: objects to use instead of building them (tests)
+- ``RULES_DIR`` [``ADJUDICATOR_RULES_DIR``]: the rules root (holding ``trade_assurance/``);
+  default the rules shipped with the package. Replay worker processes load it too.
+- ``REPLAY_JOBS`` [``ADJUDICATOR_REPLAY_JOBS``]: worker processes of an API replay, default
+  the number of cores
+- ``ACTIVE_TTL``: seconds a worker trusts its last read of the active version (default 2)
 - ``RECYCLE_ON_ENGINE_FAULT``: stop this worker after an engine fault that asks for it
 
 The environment is read here once, through :class:`adjudicator.settings.ServiceSettings`.
@@ -34,9 +39,10 @@ from flask import Flask, Response, current_app, g
 
 from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
+from adjudicator.store.activation import ACTIVE_TTL, ActiveVersionCache
 from adjudicator.store.config import key_secret_from_env
 from api import metrics, observe, problems
-from api.blueprints import audit, decisions, health, rulesets
+from api.blueprints import audit, decisions, governance, health, replays, rulesets
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
 from api.ratelimit import RateLimiter
@@ -60,6 +66,7 @@ def _settings(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[
         "OPENAPI_URL_PREFIX": "/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
+    settings.update(_governance(environ))
     settings.update(overrides)
     if "STORE" not in settings:
         if "DATABASE_URL" not in settings:
@@ -67,6 +74,17 @@ def _settings(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[
         if "KEY_SECRET" not in settings:
             settings["KEY_SECRET"] = key_secret_from_env(environ, Path.cwd())
     return settings
+
+
+def _governance(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Rules-governance settings: where the rules live, replay workers, the active-version TTL."""
+    rules_dir = environ.get("ADJUDICATOR_RULES_DIR")
+    jobs = environ.get("ADJUDICATOR_REPLAY_JOBS")
+    return {
+        "RULES_DIR": Path(rules_dir) if rules_dir else None,
+        "REPLAY_JOBS": int(jobs) if jobs else os.cpu_count() or 1,
+        "ACTIVE_TTL": ACTIVE_TTL,
+    }
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -82,22 +100,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             clock=app.config.get("CLOCK") or utc_now,
         )
     )
+    rules_dir = app.config.get("RULES_DIR")
     adjudicator = app.config.get("ADJUDICATOR")
     if adjudicator is None:
-        from adjudicator import Adjudicator
+        from adjudicator import Adjudicator, load_catalog
 
-        adjudicator = Adjudicator()
+        adjudicator = Adjudicator(load_catalog(rules_dir) if rules_dir else None)
     measured = metrics.Metrics(store, app.config["METRICS_MULTIPROCESS_DIR"])
     limiter = RateLimiter.share(
         float(app.config["RATE_LIMIT"]), int(app.config["RATE_BURST"]), app.config["RATE_SHARES"]
     )
+    active = ActiveVersionCache(store, adjudicator.catalog, ttl=float(app.config["ACTIVE_TTL"]))
     app.extensions[EXTENSION] = Services(
-        store=store, adjudicator=adjudicator, metrics=measured, limiter=limiter
+        store=store,
+        adjudicator=adjudicator,
+        metrics=measured,
+        limiter=limiter,
+        active=active,
+        rules_dir=rules_dir,
+        replay_jobs=int(app.config["REPLAY_JOBS"]),
     )
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
-    for module in (health, decisions, rulesets, audit):
+    for module in (health, decisions, rulesets, audit, replays, governance):
         api.register_blueprint(module.blueprint())
     metrics.register(app, measured)
     problems.register(app)

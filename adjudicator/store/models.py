@@ -156,4 +156,6 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
 from adjudicator.store import governance_models as _governance_models  # noqa: E402,F401

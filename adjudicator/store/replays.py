@@ -26,8 +26,10 @@ How it runs:
 
 from __future__ import annotations
 
+import logging
 import math
 import random
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -57,6 +59,7 @@ CHUNK = 2000  # rows per chunk, roughly
 MAX_CHUNKS = 4096
 MAX_SAMPLE = 1_000_000
 _SPACE = 16**8  # key ranges split the first 8 hex digits of the UUIDs
+log = logging.getLogger("adjudicator.replay")
 
 
 class ReplayDecider(Protocol):
@@ -469,3 +472,24 @@ def report_digest(report: Mapping[str, Any]) -> str:
     """``sha256:<hex>`` of the report's canonical JSON, without its ``digest`` member."""
     body = {key: value for key, value in report.items() if key != "digest"}
     return "sha256:" + sha256_hex(canonical_json(body))
+
+
+def start_replay(
+    store: Store,
+    replay_id: str,
+    decider: ReplayDecider,
+    *,
+    jobs: int = 1,
+    rules_dir: Path | None = None,
+) -> threading.Thread:
+    """Run a queued replay in a background thread (the API's way); failures are logged."""
+
+    def work() -> None:
+        try:
+            run_replay(store, replay_id, decider, jobs=jobs, rules_dir=rules_dir)
+        except Exception:
+            log.exception("replay %s failed", replay_id)
+
+    thread = threading.Thread(target=work, name=f"replay-{replay_id[:8]}", daemon=True)
+    thread.start()
+    return thread
