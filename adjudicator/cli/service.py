@@ -8,6 +8,7 @@ factory, and each worker builds its own app (and its own engine host).
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import shutil
 import sys
@@ -224,3 +225,4 @@ def register(main: click.Group) -> None:
     """Add the service commands to the ``adjudicator`` group."""
     for command in (serve_command, db_group, keys_group, audit_group):
         main.add_command(command)
+    importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
