@@ -162,9 +162,7 @@ def test_a_baseline_selects_its_decisions(store: Store, governed: Adjudicator) -
     assert report["total"] == 0 and report["baseline"]["version"] == CANDIDATE
 
 
-def test_bad_requests_are_refused_before_anything_runs(
-    store: Store, governed: Adjudicator
-) -> None:
+def test_bad_requests_are_refused_before_anything_runs(store: Store, governed: Adjudicator) -> None:
     with pytest.raises(UnknownRuleset):
         create_replay(store, governed, ReplaySpec(candidate="nope"), active="x", actor=SEEDER)
     active = governed.catalog.get(None).version
