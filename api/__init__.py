@@ -110,7 +110,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter = RateLimiter.share(
         float(app.config["RATE_LIMIT"]), int(app.config["RATE_BURST"]), app.config["RATE_SHARES"]
     )
-    active = ActiveVersionCache(store, adjudicator.catalog, ttl=float(app.config["ACTIVE_TTL"]))
+    catalog = getattr(adjudicator, "catalog", None)  # a test double may have none
+    ttl = float(app.config["ACTIVE_TTL"])
+    active = ActiveVersionCache(store, catalog, ttl=ttl) if catalog is not None else None
     app.extensions[EXTENSION] = Services(
         store=store,
         adjudicator=adjudicator,

@@ -54,7 +54,8 @@ def blueprint() -> Blueprint:
             )
             info = create_replay(
                 found.store, found.adjudicator, spec,
-                active=found.active_version(), actor=current_actor(),
+                active=found.active_version() or found.adjudicator.catalog.get(None).version,
+                actor=current_actor(),
             )  # fmt: skip
             start_replay(
                 found.store, info.replay_id, found.adjudicator,

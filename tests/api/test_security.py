@@ -29,8 +29,16 @@ def store(app: Flask) -> Store:
 
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-# The only routes that may append to the audit log (besides the CLI's key commands).
-APPENDING = {("/v1/decisions", "POST"), ("/v1/decisions/<decision_id>/override", "POST")}
+# The only routes that may write: decisions and overrides, the rules-governance acts
+# (audited), and starting a replay (which writes its own row only).
+APPENDING = {
+    ("/v1/decisions", "POST"),
+    ("/v1/decisions/<decision_id>/override", "POST"),
+    ("/v1/replays", "POST"),
+    ("/v1/rulesets/<version>/activation-requests", "POST"),
+    ("/v1/activation-requests/<request_id>/approve", "POST"),
+    ("/v1/activations/rollback", "POST"),
+}
 
 
 def test_keys_are_stored_as_hmac_sha256_under_the_server_secret(
