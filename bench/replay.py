@@ -31,7 +31,8 @@ from adjudicator import Adjudicator, load_catalog
 from adjudicator.canonical import case_digest
 from adjudicator.store import Actor, StoreConfig, open_store
 from adjudicator.store.models import DecisionRow
-from adjudicator.store.replays import ReplaySpec, create_replay, run_replay
+from adjudicator.store.replay_job import run_replay
+from adjudicator.store.replays import ReplaySpec, create_replay
 
 CANDIDATE = "candidate"
 ANALYST = Actor(key_id=None, name="bench", role="admin")

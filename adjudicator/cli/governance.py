@@ -36,7 +36,8 @@ from adjudicator.store.activation import (
     request_activation,
     rollback,
 )
-from adjudicator.store.replays import ReplaySpec, create_replay, replay_csv, run_replay
+from adjudicator.store.replay_job import run_replay
+from adjudicator.store.replays import ReplaySpec, create_replay, replay_csv
 
 API_KEY_ENV = "ADJUDICATOR_API_KEY"
 RULES_DIR_ENV = "ADJUDICATOR_RULES_DIR"

@@ -13,6 +13,8 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.chain`      appending to the hash-chained audit log (one statement on PostgreSQL)
 - :mod:`.audit`      reading the audit log: list, verify
 - :mod:`.keys`       API keys: create, list, revoke, authenticate
+- :mod:`.replays`    replay jobs (impact analysis) as records; :mod:`.replay_job` runs one
+- :mod:`.activation` the active ruleset version and the gated acts that change it
 """
 
 from adjudicator.store.actor import Actor

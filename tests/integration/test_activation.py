@@ -22,7 +22,8 @@ from adjudicator.store.activation import (
     request_activation,
     rollback,
 )
-from adjudicator.store.replays import ReplaySpec, create_replay, run_replay
+from adjudicator.store.replay_job import run_replay
+from adjudicator.store.replays import ReplaySpec, create_replay
 
 ALICE = Actor(key_id="k_alice", name="alice", role="admin")
 BOB = Actor(key_id="k_bob", name="bob", role="admin")

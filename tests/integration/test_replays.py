@@ -17,13 +17,13 @@ from adjudicator.errors import UnknownRuleset
 from adjudicator.store import Actor, InvalidRequest, Store, override_decision
 from adjudicator.store.models import AuditEntryRow, DecisionRow
 from adjudicator.store.overrides import Determination
+from adjudicator.store.replay_job import run_replay
 from adjudicator.store.replays import (
     ReplaySpec,
     create_replay,
     get_replay,
     replay_csv,
     report_digest,
-    run_replay,
 )
 
 OPERATOR = Actor(key_id=None, name="cli:analyst", role="admin")
