@@ -39,7 +39,7 @@ from flask import Flask, Response, current_app, g
 
 from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
-from adjudicator.store.activation import ACTIVE_TTL, ActiveVersionCache
+from adjudicator.store.active import ACTIVE_TTL, ActiveVersionCache
 from adjudicator.store.config import key_secret_from_env
 from api import metrics, observe, problems
 from api.blueprints import audit, decisions, governance, health, replays, rulesets

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 
 from adjudicator.store import Decider, Store
-from adjudicator.store.activation import ActiveVersionCache
+from adjudicator.store.active import ActiveVersionCache
 from api.metrics import Metrics, TimedDecider
 from api.ratelimit import RateLimiter
 

@@ -31,11 +31,11 @@ from adjudicator.store import Actor, Store, authenticate
 from adjudicator.store.activation import (
     GovernanceConflict,
     SelfApproval,
-    active_version,
     approve_activation,
     request_activation,
     rollback,
 )
+from adjudicator.store.active import active_version
 from adjudicator.store.replay_job import run_replay
 from adjudicator.store.replays import ReplaySpec, create_replay, replay_csv
 

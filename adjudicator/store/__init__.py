@@ -14,7 +14,8 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.audit`      reading the audit log: list, verify
 - :mod:`.keys`       API keys: create, list, revoke, authenticate
 - :mod:`.replays`    replay jobs (impact analysis) as records; :mod:`.replay_job` runs one
-- :mod:`.activation` the active ruleset version and the gated acts that change it
+- :mod:`.active`     the active ruleset version, read with a short per-process cache
+- :mod:`.activation` the gated acts that change it: request, approval, rollback
 """
 
 from adjudicator.store.actor import Actor

@@ -1,12 +1,6 @@
 """Which ruleset version is active, and the governed ways to change it (rules-governance.md §6).
 
-The active version lives in the database (``ruleset_activations``, newest row
-wins); the ruleset file's ``active`` is only the default while no version was
-ever activated. Every process reads it through :class:`ActiveVersionCache`, a
-read with a short TTL, so all workers on all hosts follow a change within
-``ACTIVE_TTL`` seconds without a restart.
-
-Changing it:
+Reading it is :mod:`.active`. Changing it:
 
 - :func:`request_activation`: an admin names a version and a replay report;
 - :func:`approve_activation`: a **different** admin approves; the approval
@@ -30,20 +24,16 @@ Errors: :class:`SelfApproval` (the API's 403) and :class:`GovernanceConflict`
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any
 
 from adjudicator.dates import rfc3339
 from adjudicator.errors import UnknownRuleset
+from adjudicator.store import active as _active
 from adjudicator.store import chain
+from adjudicator.store.active import ActiveVersion, Versions
 from adjudicator.store.actor import Actor
 from adjudicator.store.errors import InvalidRequest, NotFound, StoreError
 from adjudicator.store.governance_models import (
@@ -54,7 +44,6 @@ from adjudicator.store.governance_models import (
 from adjudicator.store.records import check_text, is_decision_id
 from adjudicator.store.store import Store
 
-ACTIVE_TTL = 2.0  # seconds a process trusts its last read of the active version
 REPORT_MAX_AGE = timedelta(days=7)
 REASON_MAX = 2000
 
@@ -69,30 +58,6 @@ class GovernanceConflict(StoreError):
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
         super().__init__(message)
-
-
-class Versions(Protocol):
-    """What governance needs of the core's catalog: ``get(version)`` (``None``: the file's)."""
-
-    def get(self, version: str | None) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ActiveVersion:
-    """The active version, its digest, and how it became active (``None``: the file default)."""
-
-    version: str
-    digest: str
-    kind: str
-    since: datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "digest": self.digest,
-            "kind": self.kind,
-            "since": rfc3339(self.since) if self.since else None,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,55 +106,6 @@ def _request(row: ActivationRequestRow) -> ActivationRequest:
         approved_at=row.approved_at,
         approved_by=row.approved_by_name,
     )
-
-
-def _newest(session: Session) -> RulesetActivationRow | None:
-    query = select(RulesetActivationRow).order_by(RulesetActivationRow.id.desc()).limit(1)
-    return session.execute(query).scalar_one_or_none()
-
-
-def _current(
-    session: Session, versions: Versions
-) -> tuple[ActiveVersion, RulesetActivationRow | None]:
-    row = _newest(session)
-    if row is None:
-        default = versions.get(None)
-        return ActiveVersion(default.version, default.digest, "default", None), None
-    return ActiveVersion(row.version, row.digest, row.kind, row.activated_at), row
-
-
-def active_version(store: Store, versions: Versions) -> ActiveVersion:
-    """The active version as stored now (the catalog's default while none was activated)."""
-    with store.db.read() as session:
-        return _current(session, versions)[0]
-
-
-class ActiveVersionCache:
-    """This process's view of the active version name, re-read after ``ttl`` seconds."""
-
-    def __init__(
-        self,
-        store: Store,
-        versions: Versions,
-        ttl: float = ACTIVE_TTL,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._store = store
-        self._versions = versions
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._value: str | None = None
-        self._read_at = 0.0
-
-    def get(self) -> str:
-        """The active version's name (from the database at most ``ttl`` seconds ago)."""
-        with self._lock:
-            now = self._monotonic()
-            if self._value is None or now - self._read_at >= self._ttl:
-                self._value = active_version(self._store, self._versions).version
-                self._read_at = now
-            return self._value
 
 
 def _same_person(a_key: str | None, a_name: str, b: Actor) -> bool:
@@ -338,7 +254,7 @@ def approve_activation(
             raise GovernanceConflict(
                 "report-mismatch", f"version {row.version}'s files changed since the request"
             )
-        active, current = _current(session, versions)
+        active, current = _active.current(session, versions)
         if active.version == row.version:
             raise GovernanceConflict("already-active", f"version {row.version} is already active")
         replay = session.get(ReplayRow, row.replay_id)
@@ -396,7 +312,7 @@ def rollback(
     now = store.clock()
     with store.db.write() as session:
         head = chain.lock_head(session)
-        current = _newest(session)
+        current = _active.newest(session)
         if current is None or current.previous_id is None:
             raise GovernanceConflict("nothing-to-roll-back", "no earlier version to return to")
         target = session.get(RulesetActivationRow, current.previous_id)

@@ -16,12 +16,12 @@ from flask import Response, g
 from flask.views import MethodView
 
 from adjudicator.store.activation import (
-    active_version,
     approve_activation,
     get_activation_request,
     request_activation,
     rollback,
 )
+from adjudicator.store.active import active_version
 from api.auth import current_actor
 from api.governance_schemas import (
     ActivationRequestBodySchema,

@@ -14,14 +14,13 @@ from servicekit import open_test_store, reset
 from adjudicator import Adjudicator, load_catalog
 from adjudicator.store import Actor, InvalidRequest, Store, list_audit, verify_audit
 from adjudicator.store.activation import (
-    ActiveVersionCache,
     GovernanceConflict,
     SelfApproval,
-    active_version,
     approve_activation,
     request_activation,
     rollback,
 )
+from adjudicator.store.active import ActiveVersionCache, active_version
 from adjudicator.store.replay_job import run_replay
 from adjudicator.store.replays import ReplaySpec, create_replay
 
