@@ -151,18 +151,33 @@ def replay_chunk(db: Database, decider: ReplayDecider, task: _Task) -> ImpactTal
     return tally
 
 
+def _reservoir(store: Store, task: _Task, size: int, seed: int) -> list[str]:
+    """A uniform sample of ``size`` decision ids (Algorithm R over the ids in key order).
+
+    Streams the id column, so memory holds the sample, not every id; the same
+    seed and the same rows give the same sample.
+    """
+    chosen: list[str] = []
+    rng = random.Random(seed)
+    query = _selected(select(DecisionRow.id), task).order_by(DecisionRow.id)
+    with store.db.read() as session:
+        ids = session.execute(query, execution_options={"yield_per": 10_000}).scalars()
+        for seen, ident in enumerate(ids):
+            if seen < size:
+                chosen.append(ident)
+            else:
+                slot = rng.randint(0, seen)
+                if slot < size:
+                    chosen[slot] = ident
+    return chosen
+
+
 def plan_chunks(
     store: Store, task: _Task, sample: int | None, seed: int, jobs: int
 ) -> tuple[int, list[Chunk]]:
     """How many cases the replay covers, and its chunks."""
     if sample is not None:
-        with store.db.read() as session:
-            ids = list(
-                session.execute(
-                    _selected(select(DecisionRow.id), task).order_by(DecisionRow.id)
-                ).scalars()
-            )
-        picked = sorted(random.Random(seed).sample(ids, min(sample, len(ids))))
+        picked = sorted(_reservoir(store, task, sample, seed))
         size = max(1, min(CHUNK, math.ceil(len(picked) / max(1, jobs * 4))))
         return len(picked), [
             Chunk(ids=tuple(picked[i : i + size])) for i in range(0, len(picked), size)
