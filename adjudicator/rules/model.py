@@ -32,6 +32,7 @@ class RuleSpec:
     guard: str | None
 
 
+
 @dataclass(frozen=True, slots=True)
 class Ruleset:
     """One version of a ruleset: its rules, parameters, AQL table and digest."""

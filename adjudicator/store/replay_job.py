@@ -20,7 +20,7 @@ import random
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
@@ -30,7 +30,7 @@ from sqlalchemy import Select, func, select
 
 from adjudicator.canonical import sha256_hex
 from adjudicator.dates import rfc3339
-from adjudicator.errors import AdjudicatorError
+from adjudicator.errors import AdjudicatorError, RulesetError
 from adjudicator.impact import ImpactTally, changes_csv, finish
 from adjudicator.store.database import Database
 from adjudicator.store.governance_models import ReplayRow
@@ -66,6 +66,7 @@ class Chunk:
 class _Task:
     chunk: Chunk
     candidate: str
+    candidate_digest: str
     baseline: str | None
     since: datetime | None
     until: datetime | None
@@ -128,6 +129,11 @@ def replay_chunk(db: Database, decider: ReplayDecider, task: _Task) -> ImpactTal
     """Decide one chunk's cases with the candidate and the control; tally the difference."""
     tally = ImpactTally()
     candidate = decider.catalog.get(task.candidate)
+    if candidate.digest != task.candidate_digest:  # a worker loaded other rules files
+        raise RulesetError(
+            f"{task.candidate} has digest {candidate.digest} here, "
+            f"not {task.candidate_digest} as when the replay was filed"
+        )
     for found in _rows(db, task):
         row = {
             "decision_id": found.id,
@@ -225,13 +231,15 @@ def run_replay(
     """Execute a queued replay and store its report; the job's row says how it ended.
 
     With ``jobs > 1`` the worker processes load the catalog from ``rules_dir``
-    (the default rules when ``None``) and must find the same candidate digest.
+    (the default rules when ``None``); a chunk whose process finds another
+    candidate digest than the one filed fails the job (``RulesetError``).
     """
     row = replay_row(store, replay_id)
     params = row.parameters
     task = _Task(
         chunk=Chunk(),
         candidate=row.candidate_version,
+        candidate_digest=row.candidate_digest,
         baseline=params.get("baseline"),
         since=datetime.fromisoformat(params["from"]) if params.get("from") else None,
         until=datetime.fromisoformat(params["to"]) if params.get("to") else None,
@@ -276,7 +284,7 @@ def _execute(
     jobs: int,
     rules_dir: Path | None,
 ) -> Iterator[ImpactTally]:
-    tasks = [_Task(c, task.candidate, task.baseline, task.since, task.until) for c in chunks]
+    tasks = [replace(task, chunk=c) for c in chunks]
     if jobs <= 1:
         for one in tasks:
             yield replay_chunk(store.db, decider, one)

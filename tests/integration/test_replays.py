@@ -13,7 +13,7 @@ from governkit import CANDIDATE, CHANGED, SEEDER, UNCHANGED, make_rules_root, se
 from sqlalchemy import func, select, update
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.errors import UnknownRuleset
+from adjudicator.errors import RulesetError, UnknownRuleset
 from adjudicator.store import Actor, InvalidRequest, Store, override_decision
 from adjudicator.store.models import AuditEntryRow, DecisionRow
 from adjudicator.store.overrides import Determination
@@ -65,8 +65,10 @@ def test_the_report_counts_transitions_refunds_and_rule_fires(
     assert _counts(store) == before  # nothing written but the replay itself
 
     assert (report["total"], report["changed"], report["unchanged"]) == (
-        len(CHANGED) + len(UNCHANGED), len(CHANGED), len(UNCHANGED),
-    )  # fmt: skip
+        len(CHANGED) + len(UNCHANGED),
+        len(CHANGED),
+        len(UNCHANGED),
+    )
     assert (report["errors"], report["drifted"]) == (0, 0)
     assert report["candidate"]["digest"] == governed.catalog.get(CANDIDATE).digest
     assert report["baseline"]["version"] == governed.catalog.get(None).version
@@ -93,8 +95,9 @@ def test_the_report_counts_transitions_refunds_and_rule_fires(
     assert report["digest"] == report_digest(report)
     rows = list(csv.DictReader(io.StringIO(replay_csv(store, report["replay_id"]))))
     assert sorted((r["outcome_before"], r["outcome_after"]) for r in rows) == [
-        ("denied", "upheld_partial"), ("upheld_full", "not_eligible"),
-    ]  # fmt: skip
+        ("denied", "upheld_partial"),
+        ("upheld_full", "not_eligible"),
+    ]
     assert get_replay(store, report["replay_id"]).digest == report["digest"]
 
 
@@ -123,10 +126,11 @@ def test_overrides_are_not_replayed_and_unloaded_versions_are_errors(
 ) -> None:
     ids = seed(store, governed, ("WE-1-never-shipped", "WE-2-capped-at-ta-amount"))
     override_decision(
-        store, ids[0],
+        store,
+        ids[0],
         Determination(outcome="denied", refund="0", justification="Staff review."),
         actor=Actor(key_id=None, name="staff", role="staff"),
-    )  # fmt: skip
+    )
     with store.db.write() as session:
         session.execute(
             update(DecisionRow).where(DecisionRow.id == ids[1]).values(ruleset_version="1999.9")
@@ -146,8 +150,9 @@ def test_a_seeded_sample_picks_the_same_decisions_and_a_range_narrows(
     assert first["total"] == again["total"] == 3
     assert first["transitions"] == again["transitions"]
     assert (first["oldest_decision"], first["newest_decision"]) == (
-        again["oldest_decision"], again["newest_decision"],
-    )  # fmt: skip
+        again["oldest_decision"],
+        again["newest_decision"],
+    )
     with store.db.read() as session:
         times = sorted(session.execute(select(DecisionRow.created_at)).scalars())
     narrowed = _replay(
@@ -182,3 +187,21 @@ def test_worker_processes_give_the_same_figures(
     assert {k: v for k, v in inline.items() if k not in volatile} == {
         k: v for k, v in pooled.items() if k not in volatile
     }
+
+
+def test_a_replay_fails_when_the_candidate_files_changed_since_it_was_filed(
+    store: Store, governed: Adjudicator, tmp_path: Path
+) -> None:
+    seed(store, governed, ("WE-1-never-shipped",))
+    active = governed.catalog.get(None).version
+    info = create_replay(
+        store, governed, ReplaySpec(candidate=CANDIDATE), active=active, actor=OPERATOR
+    )
+    edited = make_rules_root(tmp_path / "edited")
+    with (edited / "trade_assurance" / CANDIDATE / "parameters.toml").open("a") as params:
+        params.write("\n# edited after the replay was filed\n")
+    with pytest.raises(RulesetError):
+        run_replay(store, info.replay_id, Adjudicator(load_catalog(edited)))
+    failed = get_replay(store, info.replay_id)
+    assert failed.status == "failed" and "digest" in (failed.error or "")
+    assert failed.report is None and failed.digest is None
