@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -92,23 +94,40 @@ def _refused(exc: Exception) -> click.ClickException:
 @click.option("--to", "until", default=None, help="Decided before (RFC 3339).")
 @click.option("--sample", type=click.IntRange(1), default=None, help="Replay N sampled decisions.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Sample seed.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
-              help="Worker processes [all cores].")  # fmt: skip
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Worker processes [all cores]."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write every changed case to this CSV file.")  # fmt: skip
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every changed case to this CSV file.",
+)
 def replay_command(
-    candidate: str, baseline: str | None, since: str | None, until: str | None,
-    sample: int | None, seed: int, jobs: int | None, as_json: bool, csv_path: Path | None,
-) -> None:  # fmt: skip
+    candidate: str,
+    baseline: str | None,
+    since: str | None,
+    until: str | None,
+    sample: int | None,
+    seed: int,
+    jobs: int | None,
+    as_json: bool,
+    csv_path: Path | None,
+) -> None:
     """Replay stored decisions with a CANDIDATE version and report what would change.
 
     Nothing is written but the replay and its report (with its replay_id).
     """
     spec = ReplaySpec(
-        candidate=candidate, baseline=baseline, since=_moment(since, "--from"),
-        until=_moment(until, "--to"), sample=sample, seed=seed,
-    )  # fmt: skip
+        candidate=candidate,
+        baseline=baseline,
+        since=_moment(since, "--from"),
+        until=_moment(until, "--to"),
+        sample=sample,
+        seed=seed,
+    )
     decider = _adjudicator()
     with _store(migrate=True) as store:
         try:
@@ -119,9 +138,15 @@ def replay_command(
         click.echo(
             f"replay {info.replay_id}: {candidate} against {info.baseline['version']}", err=True
         )
-        done = run_replay(
-            store, info.replay_id, decider, jobs=jobs or os.cpu_count() or 1, rules_dir=rules_dir()
-        )
+        with _progress_bar() as progress:
+            done = run_replay(
+                store,
+                info.replay_id,
+                decider,
+                jobs=jobs or os.cpu_count() or 1,
+                rules_dir=rules_dir(),
+                progress=progress,
+            )
         if csv_path is not None:
             csv_path.write_text(replay_csv(store, done.replay_id), encoding="utf-8")
     report = done.report or {}
@@ -129,6 +154,21 @@ def replay_command(
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return
     _print_summary(report)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when it is a terminal (nothing otherwise)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(console=console) as bar:
+        task = bar.add_task("Replaying", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _print_summary(report: dict[str, Any]) -> None:
@@ -143,8 +183,20 @@ def _print_summary(report: dict[str, Any]) -> None:
         highlight=False,
     )
     counts = Table("total", "unchanged", "changed", "errors", "drifted", "oldest", "newest")
-    counts.add_row(*(str(report[k]) for k in ("total", "unchanged", "changed", "errors", "drifted",
-                                                "oldest_decision", "newest_decision")))  # fmt: skip
+    counts.add_row(
+        *(
+            str(report[k])
+            for k in (
+                "total",
+                "unchanged",
+                "changed",
+                "errors",
+                "drifted",
+                "oldest_decision",
+                "newest_decision",
+            )
+        )
+    )
     console.print(counts)
     targets = sorted({t for row in report["transitions"].values() for t in row})
     matrix = Table("from \\ to", *targets, title="outcome transitions")
@@ -152,11 +204,22 @@ def _print_summary(report: dict[str, Any]) -> None:
     for before, row in report["transitions"].items():
         matrix.add_row(before, *(str(row.get(c, "")) for c in columns))
     console.print(matrix)
-    money = Table("currency", "cases", "refund changed", "sum", "mean", "p50", "p90", "p99",
-                  title="refund change (candidate - control)")  # fmt: skip
+    money = Table(
+        "currency",
+        "cases",
+        "refund changed",
+        "sum",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        title="refund change (candidate - control)",
+    )
     for currency, s in report["refund_change"]["by_currency"].items():
-        money.add_row(currency, *(str(s[k]) for k in ("cases", "refund_changed", "sum", "mean",
-                                                       "p50", "p90", "p99")))  # fmt: skip
+        money.add_row(
+            currency,
+            *(str(s[k]) for k in ("cases", "refund_changed", "sum", "mean", "p50", "p90", "p99")),
+        )
     console.print(money)
     fires = Table("rule", "before", "after", "delta", title="rule-fire changes")
     for entry in report["rule_fires"][:20]:

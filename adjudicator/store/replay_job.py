@@ -18,7 +18,7 @@ import logging
 import math
 import random
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -227,12 +227,14 @@ def run_replay(
     *,
     jobs: int = 1,
     rules_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ReplayInfo:
     """Execute a queued replay and store its report; the job's row says how it ended.
 
     With ``jobs > 1`` the worker processes load the catalog from ``rules_dir``
     (the default rules when ``None``); a chunk whose process finds another
     candidate digest than the one filed fails the job (``RulesetError``).
+    ``progress(done, total)`` is called after each chunk (the CLI's bar).
     """
     row = replay_row(store, replay_id)
     params = row.parameters
@@ -256,6 +258,8 @@ def run_replay(
             tally.merge(part)
             done += part.total
             update_replay(store, replay_id, done=done)
+            if progress is not None:
+                progress(done, total)
         finished = store.clock()
         csv_text = changes_csv(tally)
         report = _report(row, tally, csv_text, started, finished)
