@@ -230,7 +230,11 @@ def _print_summary(report: dict[str, Any]) -> None:
 @click.command("request-activation")
 @click.argument("version")
 @click.option("--report", required=True, help="The replay_id of the report measuring VERSION.")
-@click.option("--reason", required=True, help="Why VERSION should become active.")
+@click.option(
+    "--reason",
+    prompt="Why should it become active",
+    help="Why VERSION should become active (asked when omitted).",
+)
 def request_activation_command(version: str, report: str, reason: str) -> None:
     """Ask for VERSION to become active (an admin; another approves). Prints the request id."""
     decider = _adjudicator()
