@@ -5,7 +5,9 @@ copy of the default version with a tighter "about" tolerance), decides each
 fixture case once and stores 20,000 decisions cycling through them (bulk
 insert, fresh ids and times) in a SQLite file (or ``--database-url``), then
 runs the same replay with ``--jobs 1`` and ``--jobs 2`` and prints cases per
-second for each, the ratio, the parent's peak RSS, and the sizing it implies.
+second for each, the ratio, the ratio the machine itself gives two processes of
+pure CPU work right now (on a shared machine the ceiling), the parent's peak
+RSS, and the sizing it implies.
 Each case is decided twice per replay (the candidate and the control). A
 benchmark, not a test: it asserts nothing.
 """
@@ -13,6 +15,7 @@ benchmark, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import re
 import resource
@@ -126,6 +129,23 @@ def _run(url: str, root: Path, adjudicator: Adjudicator, jobs: int) -> tuple[flo
     return elapsed, used, int(done.report["total"])
 
 
+def _burn(n: int) -> float:
+    began, total = time.perf_counter(), 0
+    for i in range(n):
+        total += i * i
+    return time.perf_counter() - began
+
+
+def _machine_ratio(n: int = 20_000_000) -> float:
+    """What 2 processes of pure CPU work get over 1 on this machine right now (the ceiling)."""
+    one = _burn(n)
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        began = time.perf_counter()
+        pool.map(_burn, [n, n])
+        two = time.perf_counter() - began
+    return 2 * one / two
+
+
 def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
@@ -151,6 +171,7 @@ def main() -> None:
             f"stored {args.decisions} decisions in {time.perf_counter() - began:.1f} s "
             f"({os.cpu_count()} cores visible, load {os.getloadavg()[0]:.1f})"
         )
+        before = _machine_ratio()
         rates = {}
         per_cpu = 0.0
         for jobs in (1, 2):
@@ -162,10 +183,15 @@ def main() -> None:
             )
             per_cpu = max(per_cpu, total / used) if jobs == 1 else per_cpu
         ratio = rates[2] / rates[1]
+        after = _machine_ratio()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"2-process / 1-process ratio: {ratio:.2f} (target >= 1.7; "
             f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
+        print(
+            f"the machine's own 2/1 ratio for pure CPU work, before and after: "
+            f"{before:.2f} and {after:.2f} (an idle 2-core machine gives ~2)"
         )
         print(f"peak RSS of the parent: {peak:.0f} MiB")
         for n in (1_000_000, 100_000_000):
