@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http bench-sync lint typecheck regress docs clean
+.PHONY: run test install dev bench bench-http bench-sync bench-replay lint typecheck regress docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,8 @@ bench-http: $(DEVSTAMP)
 
 bench-sync: $(STAMP)
 	$(BIN)/python -m bench.sync
+bench-replay: $(STAMP)
+	$(BIN)/python -m bench.replay
 
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis

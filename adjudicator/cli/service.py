@@ -10,6 +10,7 @@ factory, and each worker builds its own app (and its own engine host).
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import shutil
 import tempfile
@@ -270,6 +271,7 @@ def register(main: click.Group) -> None:
 
     audit_cli.register(audit_group, db_group)
     main.add_command(_worker_command())
+    importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
 
 
 def _worker_command() -> click.Command:

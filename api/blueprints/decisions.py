@@ -84,7 +84,7 @@ def blueprint() -> Blueprint:
                 services().decider,
                 json_object_body(),
                 actor=current_actor(),
-                ruleset=query.get("ruleset"),
+                ruleset=query.get("ruleset") or services().active_version(),
                 idempotency_key=headers.get("idempotency_key"),
                 request_id=g.request_id,
                 client_request_id=g.get("client_request_id"),

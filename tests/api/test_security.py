@@ -40,6 +40,11 @@ APPENDING = {
     ("/v1/webhooks/<webhook_id>", "DELETE"),  # webhook.deleted
     ("/v1/claims", "POST"),
     *((f"/v1/claims/<claim_ref>/{action}", "POST") for action in API_ACTIONS),
+    # the rules-governance acts (audited), and starting a replay (its own row only)
+    ("/v1/replays", "POST"),
+    ("/v1/rulesets/<version>/activation-requests", "POST"),
+    ("/v1/activation-requests/<request_id>/approve", "POST"),
+    ("/v1/activations/rollback", "POST"),
 }
 
 
