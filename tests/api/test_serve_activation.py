@@ -26,7 +26,7 @@ from servicekit import make_case, pg_base_url, pg_schema
 from adjudicator.store import Actor, StoreConfig, create_key, open_store
 
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
-SECRET = "serve-activation-test"
+SECRET = "activation-test-secret-of-at-least-32-bytes"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.postgres,
