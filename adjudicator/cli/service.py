@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 import orjson
 
+from adjudicator.cli.users import users_group  # the console's accounts
 from adjudicator.errors import AdjudicatorError
 from adjudicator.settings import ServiceSettings, SettingsError
 from adjudicator.store import (
@@ -224,3 +225,4 @@ def register(main: click.Group) -> None:
     """Add the service commands to the ``adjudicator`` group."""
     for command in (serve_command, db_group, keys_group, audit_group):
         main.add_command(command)
+    main.add_command(users_group)

@@ -25,6 +25,7 @@ from adjudicator.store.pagination import (
     invalid_cursor,
 )
 from adjudicator.store.store import Store
+from adjudicator.store.users_crosscheck import first_user_mismatch
 
 _VERIFY_BATCH = 1000
 
@@ -181,6 +182,7 @@ def verify_audit(store: Store) -> VerifyReport:
         checked, last_hash, broken = _walk(session, head_seq)
         if broken is None and checked == head_seq and last_hash == head_hash:
             mismatch = first_unrecorded_change(session, head_seq)
+            mismatch = mismatch or first_user_mismatch(session, head_seq)
             if mismatch is not None:
                 broken = Broken(*mismatch)
     if broken is None and checked < head_seq:

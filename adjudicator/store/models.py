@@ -156,3 +156,4 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+from adjudicator.store import users_models as _users_models  # noqa: E402,F401  (console)

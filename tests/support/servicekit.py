@@ -29,6 +29,7 @@ from adjudicator.store.models import (
     AuditHeadRow,
     DecisionRow,
 )
+from adjudicator.store.users_models import UserRow
 from api.examples import WORKED_EXAMPLE_1
 
 PG_ENV = "ADJUDICATOR_TEST_DATABASE_URL"
@@ -60,6 +61,11 @@ class StepClock:
         with self._lock:
             self._now += self._step
             return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock on by ``delta`` (on top of its steps)."""
+        with self._lock:
+            self._now += delta
 
 
 def pg_base_url() -> str | None:
@@ -102,6 +108,7 @@ def reset(store: Store) -> None:
         session.execute(delete(AuditEntryRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
+        session.execute(delete(UserRow))
         session.execute(
             update(AuditHeadRow).values(seq=0, prev_hash=GENESIS_HASH, hash=GENESIS_HASH)
         )
