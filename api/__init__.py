@@ -35,7 +35,7 @@ from flask import Flask, Response, current_app, g
 from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
-from api import metrics, observe, problems
+from api import console, metrics, observe, problems
 from api.blueprints import audit, decisions, health, rulesets
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
@@ -99,6 +99,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
     for module in (health, decisions, rulesets, audit):
         api.register_blueprint(module.blueprint())
+    console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)
     problems.register(app)
     observe.install(app, measured)

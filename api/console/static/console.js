@@ -1,0 +1,19 @@
+/* The console's only script: the viewer's time zone for the server, and focus after htmx swaps.
+   Everything works without it; it only makes the pages smoother. */
+(function () {
+  "use strict";
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/console; SameSite=Lax; max-age=31536000";
+    }
+  } catch (e) { /* no Intl: times stay in UTC, with their offset */ }
+
+  // After htmx inserts a result, move focus to it (its aria-live region announces it).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.hasAttribute("data-keep-focus")) { return; }
+    var focus = target.querySelector("[data-autofocus]") || target.querySelector("#card-title");
+    if (focus) { focus.focus(); }
+  });
+})();
