@@ -21,6 +21,7 @@ OUTCOMES = {
     "not_eligible": "Not eligible",
     "escalate": "Escalate to staff",
 }
+DERIVED = "(a date or figure derived while reading the case)"
 MONEY_LABELS = {
     "loss": "Loss",
     "assurance_amount": "Assurance amount",
@@ -132,6 +133,7 @@ def decision_card(document: dict[str, Any], titles: dict[str, str]) -> Card:
         reads = [(k, v) for k, v in facts.items() if not k.startswith("=> ")]
         sets = [(k[3:], v) for k, v in facts.items() if k.startswith("=> ")]
         rule = str(entry.get("rule", ""))
-        steps.append(Step(int(entry.get("step", 0)), rule, titles.get(rule, ""), reads, sets))
+        title = titles.get(rule, DERIVED)
+        steps.append(Step(int(entry.get("step", 0)), rule, title, reads, sets))
     outcome = str(document.get("outcome", ""))
     return Card(document, OUTCOMES.get(outcome, outcome), rows, binding, steps)
