@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http lint typecheck regress clean
+.PHONY: run test install dev bench bench-http bench-console lint typecheck regress clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,32 @@ dev: $(DEVSTAMP)
 
 run: $(STAMP)
 	$(BIN)/adjudicator db upgrade
+	@echo ""
+	@echo "  API:     http://$${ADJUDICATOR_HOST:-127.0.0.1}:$${ADJUDICATOR_PORT:-8000}/v1/"
+	@echo "  Console: http://$${ADJUDICATOR_HOST:-127.0.0.1}:$${ADJUDICATOR_PORT:-8000}/console/"
+	@echo "  First console user (in another terminal):"
+	@echo "    $(BIN)/adjudicator users create --name YOUR_NAME --role admin"
+	@echo ""
 	$(BIN)/adjudicator serve
 
 regress: $(STAMP)
 	$(BIN)/adjudicator regress fixtures/
 
-test: $(DEVSTAMP)
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium package for the browser tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Debian's chromium package ($(CHROMIUM)):" \
+	      "run 'sudo apt-get install chromium', then 'make test' again" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: $(DEVSTAMP) chromium
 	$(BIN)/ruff check adjudicator api tests
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import request
@@ -34,7 +35,7 @@ MONEY_LABELS = {
 
 def viewer_zone() -> tzinfo:
     """The zone of the viewer's browser (cookie ``tz``), else UTC."""
-    name = request.cookies.get("tz", "")
+    name = unquote(request.cookies.get("tz", ""))
     if name and len(name) < 64:
         try:
             return ZoneInfo(name)

@@ -4,8 +4,8 @@
   "use strict";
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.cookie.indexOf("tz=" + zone) === -1) {
-      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/console; SameSite=Lax; max-age=31536000";
+    if (zone && /^[A-Za-z0-9_+\/-]+$/.test(zone) && document.cookie.indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/console; SameSite=Lax; max-age=31536000";
     }
   } catch (e) { /* no Intl: times stay in UTC, with their offset */ }
 
