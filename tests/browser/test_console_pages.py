@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import (
+from browserkit import (
     OPERATOR,
     LiveServer,
     assert_accessible,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,17 +13,13 @@ from flask.testing import FlaskClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
+from consolekit import OPERATOR, PASSWORD, login, store  # noqa: E402
 from servicekit import KEY_SECRET, StepClock, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
-from adjudicator.store import Actor, Store  # noqa: E402
 from adjudicator.store import users as users_module  # noqa: E402
 from adjudicator.store.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
-
-OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
-PASSWORD = "correct horse battery"
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,12 +55,6 @@ def app(
     store(app).close()
 
 
-def store(app: Flask) -> Store:
-    """The app's store."""
-    found: Store = app.extensions["adjudicator"].store
-    return found
-
-
 @pytest.fixture
 def users(app: Flask) -> dict[str, int]:
     """A fresh database with console users ``staff``, ``staff2``, ``auditor``, ``admin``."""
@@ -82,22 +71,6 @@ def users(app: Flask) -> dict[str, int]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def csrf_token(client: FlaskClient, path: str = "/console/login") -> str:
-    """The CSRF token of the form on ``path``, as a browser would read it."""
-    page = client.get(path)
-    found = _TOKEN.search(page.get_data(as_text=True))
-    assert found is not None, f"no CSRF token on {path}"
-    return found.group(1)
-
-
-def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
-    """Log ``name`` in through the login form."""
-    token = csrf_token(client)
-    form = {"username": name, "password": password, "csrf_token": token}
-    response = client.post("/console/login", data=form)
-    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import io
 import re
 
 import orjson
-from conftest import csrf_token, login, store
+from consolekit import csrf_token, login, store
 from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import auth, make_case

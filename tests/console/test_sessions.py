@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import PASSWORD, csrf_token, login, store
+from consolekit import PASSWORD, csrf_token, login, store
 from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, StepClock

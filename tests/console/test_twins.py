@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import csrf_token, login, store
+from consolekit import csrf_token, login, store
 from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import auth, make_case
