@@ -156,4 +156,5 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
-from adjudicator.store import users_models as _users_models  # noqa: E402,F401  (console)
+from adjudicator.store import claims_models as _claims_models  # noqa: E402, F401
+from adjudicator.store import users_models as _users_models  # noqa: E402, F401  (console)

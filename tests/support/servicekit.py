@@ -22,12 +22,14 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from adjudicator.store import Store, StoreConfig, open_store
+from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
 from adjudicator.store.models import (
     GENESIS_HASH,
     ApiKeyRow,
     AuditEntryRow,
     AuditHeadRow,
     DecisionRow,
+    OutboxRow,
 )
 from adjudicator.store.users_models import UserRow
 from api.examples import WORKED_EXAMPLE_1
@@ -106,6 +108,8 @@ def reset(store: Store) -> None:
     """Empty every table and rewind the chain head."""
     with store.db.write() as session:
         session.execute(delete(AuditEntryRow))
+        for claims_table in (ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow):
+            session.execute(delete(claims_table))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
         session.execute(delete(UserRow))
