@@ -18,11 +18,11 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adjudicator.errors import InvalidCase, UnknownRuleset
-from adjudicator.store import DecisionFilter, NotFound, get_decision, list_decisions
+from adjudicator.store import NotFound, get_decision
 from adjudicator.store.audit import list_audit, verify_audit
 from adjudicator.store.preview import preview_decision
 from adjudicator.store.users import LoginRefused, count_users, log_in, log_out
-from api.console import caseform, present
+from api.console import caseform, claims, present
 from api.console.auth import ConsoleUser, console_user, requires
 from api.services import services
 
@@ -54,7 +54,8 @@ def _titles(version: str | None = None) -> dict[str, str]:
     return {rule.id: rule.title for rule in ruleset.rules}
 
 
-def _card(document: dict[str, Any]) -> present.Card:
+def card_of(document: dict[str, Any]) -> present.Card:
+    """The decision card of a decision document, with its ruleset's rule titles."""
     version = (document.get("ruleset") or {}).get("version")
     return present.decision_card(document, _titles(version))
 
@@ -117,6 +118,8 @@ def blueprint(csrf: CSRFProtect) -> Blueprint:
         message = f"There is no {error.kind} with the id {error.ident[:80]!r}."
         return render("error", status=404, title="Not found", message=message)
 
+    claims.register(blp, render)
+
     @blp.route("/login", methods=["GET", "POST"])
     def login() -> Page:
         if current_user.is_authenticated and request.method == "GET":
@@ -150,19 +153,13 @@ def blueprint(csrf: CSRFProtect) -> Blueprint:
         flash("You are logged out.", "info")
         return redirect(url_for("console.login"))
 
-    @blp.route("/")
-    @requires("staff", "auditor")
-    def home() -> Page:
-        page = list_decisions(services().store, DecisionFilter(), cursor=None, limit=25)
-        return render("home", decisions=page.items)
-
     @blp.route("/decisions/<decision_id>")
     @requires("staff", "auditor")
     def decision(decision_id: str) -> Page:
         stored = get_decision(services().store, decision_id)
         document = stored.to_dict(with_case=True)
         case = document.pop("case", None)
-        return render("decision", card=_card(document), case=case, decision_id=decision_id)
+        return render("decision", card=card_of(document), case=case, decision_id=decision_id)
 
     @blp.route("/claims/new", methods=["GET", "POST"])
     @requires("staff")
@@ -219,15 +216,22 @@ def _new_claim() -> Page:
         else:
             assert case is not None
             values, counts = caseform.form_from_case(case)
-    elif request.method == "POST" and action == "preview":
+    elif request.method == "POST" and action in ("preview", "open"):
         case = caseform.case_from_form(form)
+    if case is not None and action == "open":
+        try:
+            return claims.open_from_case(case)
+        except InvalidCase as invalid:
+            errors = invalid.errors
+        except claims.ClaimExists:
+            errors = {"claim.claim_id": ["This order already has an open claim with this id."]}
     if case is not None and not errors:
         try:
             document = preview_decision(services().store, services().decider, case)
         except InvalidCase as invalid:
             errors = invalid.errors
         else:
-            card = _card(document)
+            card = card_of(document)
     return render(
         "new_claim",
         "partials/new_claim_work",
