@@ -85,3 +85,33 @@ def test_the_preview_decides_with_the_deciders_of_post_decisions(
     assert client.post("/console/claims/new", data=form).status_code == 200
     assert [c["order"]["order_id"] for c in decided] == ["PO-TWIN", "PO-TWIN"]
     assert decided[1]["claim"] == decided[0]["claim"]
+
+
+def test_claim_pages_and_actions_are_the_claims_service(
+    app: Flask, client: FlaskClient, users, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claims API and the console share adjudicator.store.claims (docs/lifecycle.md):
+    # the console's functions are those very objects, and each page or action calls one.
+    import adjudicator.store.claims as service
+    import api.console.claims as console_claims
+
+    calls = {
+        name: _spy(monkeypatch, name, service, console_claims)
+        for name in ("open_claim", "act", "get_claim", "list_claims", "claim_events")
+    }
+    login(client, "staff")
+    values, counts = form_from_case(make_case(order_id="PO-TWIN-C"))
+    form = {**values, **{f"rows.{k}": str(n) for k, n in counts.items()}, "action": "open"}
+    form["csrf_token"] = csrf_token(client, "/console/claims/new")
+    opened = client.post("/console/claims/new", data=form)
+    ref = opened.headers["Location"].rsplit("/", 1)[1]
+    client.get("/console/?tab=waiting")
+    note = {
+        "action": "note",
+        "text": "n",
+        "csrf_token": csrf_token(client, f"/console/claims/{ref}"),
+    }
+    client.post(f"/console/claims/{ref}/act", data=note)
+    assert len(calls["open_claim"]) == 1 and calls["open_claim"][0][0] is store(app)
+    assert [c[2:4] for c in calls["act"]] == [(ref, "note")]
+    assert calls["list_claims"] and calls["get_claim"] and calls["claim_events"]

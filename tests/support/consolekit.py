@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -34,3 +35,17 @@ def login(client: FlaskClient, name: str, password: str = PASSWORD) -> None:
     form = {"username": name, "password": password, "csrf_token": token}
     response = client.post("/console/login", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+SYSTEM = Actor(key_id="orders-sys", name="orders", role="system")
+
+
+def escalated_claim(app: Flask, case: dict[str, Any]) -> str:
+    """A claim opened by an order system and escalated by its buyer: awaiting staff."""
+    from adjudicator.store.claims import act, open_claim
+
+    decider = app.extensions["adjudicator"].decider
+    with app.app_context():
+        record, _ = open_claim(store(app), decider, case, SYSTEM)
+        act(store(app), decider, record.ref, "escalate", {}, SYSTEM, party="buyer")
+    return record.ref
