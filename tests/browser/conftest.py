@@ -88,5 +88,3 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.set_default_timeout(15_000)
     yield opened
     context.close()
-
-

@@ -75,3 +75,27 @@ def screenshot(page: Page, name: str) -> None:
     """Write ``docs/screenshots/<name>.png`` (the README shows them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+SYSTEM = Actor(key_id="orders-sys", name="orders", role="system")
+
+
+def escalated_claim(server: LiveServer, case: dict[str, Any]) -> str:
+    """A claim an order system opened and its buyer escalated (awaiting staff)."""
+    from adjudicator.store.claims import act, open_claim
+
+    decider = server.app.extensions["adjudicator"].decider
+    with server.app.app_context():
+        record, _ = open_claim(server.store, decider, case, SYSTEM)
+        act(server.store, decider, record.ref, "escalate", {}, SYSTEM, party="buyer")
+    return record.ref
+
+
+def tab_to(page: Page, selector: str, limit: int = 120) -> None:
+    """Press Tab until the focused element matches ``selector`` (keyboard only)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)",
+                         selector):  # fmt: skip
+            return
+    raise AssertionError(f"Tab never reached {selector}")
