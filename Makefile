@@ -60,5 +60,8 @@ bench: $(STAMP)
 bench-http: $(DEVSTAMP)
 	$(BIN)/python -m bench.http
 
+bench-console: $(DEVSTAMP)
+	$(BIN)/python -m bench.console
+
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis
