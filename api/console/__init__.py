@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 
 from flask import Flask
 from flask_login import LoginManager
@@ -39,7 +40,12 @@ _TRUE = {"1", "true", "yes", "on"}
 def install(app: Flask) -> None:
     """Add the console to ``app`` (after its services are in ``app.extensions``)."""
     services: Services = app.extensions[EXTENSION]
-    secret = hmac.new(services.store.key_secret, b"console-session", hashlib.sha256).hexdigest()
+    key_secret = getattr(services.store, "key_secret", None)  # a test double may have none
+    secret = (
+        hmac.new(key_secret, b"console-session", hashlib.sha256).hexdigest()
+        if key_secret
+        else secrets.token_hex(32)
+    )
     secure = app.config.get("CONSOLE_SECURE_COOKIES")
     if secure is None:
         secure = os.environ.get("ADJUDICATOR_SECURE_COOKIES", "").strip().lower() in _TRUE

@@ -135,3 +135,20 @@ def test_the_api_is_not_subject_to_csrf(client: FlaskClient) -> None:
     response = client.post("/v1/decisions", json={})
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_every_console_write_refuses_a_post_without_the_token(
+    app: Flask, staff: FlaskClient
+) -> None:
+    writes = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/console/") and "POST" in (rule.methods or set())
+    }
+    assert writes == {"/console/login", "/console/logout", "/console/claims/new",
+                      "/console/claims/<claim_ref>/act"}  # fmt: skip
+    before = len(list_audit(store(app), limit=200).items)
+    for path in writes:
+        response = staff.post(path.replace("<claim_ref>", "x"), data={"action": "note"})
+        assert response.status_code == 400, path
+    assert len(list_audit(store(app), limit=200).items) == before
