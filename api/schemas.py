@@ -184,10 +184,14 @@ class RulesetListSchema(Schema):
 
 
 class ActorSchema(Schema):
-    """Who acted: the API key's id and name (no key id for the command line)."""
+    """Who acted: the API key's id, name and role (no key id for the command line).
+
+    ``role`` is null only on entries written before roles were recorded.
+    """
 
     key_id = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
+    role = fields.String(required=True, allow_none=True)
 
 
 class AuditEntrySchema(Schema):
@@ -209,6 +213,52 @@ class AuditPageSchema(Schema):
 
     items = fields.List(fields.Nested(AuditEntrySchema), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+class CheckpointSchema(Schema):
+    """A signed checkpoint of the audit log's Merkle tree (C2SP tlog-checkpoint note)."""
+
+    id = fields.Integer(required=True)
+    tree_size = fields.Integer(required=True)
+    root_hash = fields.String(required=True, metadata={"description": "hex SHA-256 root"})
+    created_at = fields.String(required=True)
+    origin = fields.String(required=True)
+    verifier_key = fields.String(required=True, metadata={"description": "the signing key"})
+    note = fields.String(required=True, metadata={"description": "the signed note"})
+
+
+class CheckpointListSchema(Schema):
+    """The newest checkpoints and every key that signed one (newest first)."""
+
+    items = fields.List(fields.Nested(CheckpointSchema), required=True)
+    verifier_keys = fields.List(fields.String(), required=True)
+
+
+class CheckpointQuerySchema(Schema):
+    """How many checkpoints to list."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT))
+
+
+class ReceiptSchema(Schema):
+    """An inclusion proof of one entry against a signed checkpoint (RFC 9162)."""
+
+    entry = fields.Nested(AuditEntrySchema, required=True)
+    leaf_index = fields.Integer(required=True)
+    tree_size = fields.Integer(required=True)
+    audit_path = fields.List(
+        fields.String(), required=True, metadata={"description": "base64 hashes, bottom up"}
+    )
+    checkpoint = fields.String(required=True)
+    verifier_key = fields.String(required=True)
+
+
+class ExportQuerySchema(Schema):
+    """``GET /v1/audit/export``: the format and the entries (a seq or an ISO 8601 time each)."""
+
+    format = fields.String(load_default="ndjson", validate=validate.OneOf(["ndjson", "csv"]))
+    from_ = _text(64, data_key="from")
+    to = _text(64)
 
 
 class AuditQuerySchema(Schema):

@@ -1,4 +1,6 @@
-"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``, ``audit verify``.
+"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``; the ``audit`` group.
+
+The ``audit`` commands and ``db backup`` are :mod:`adjudicator.cli.audit`'s.
 
 These are the operator's commands around the service. Nothing here imports
 Flask or ``api``: ``serve`` hands gunicorn the import string of the app
@@ -10,7 +12,6 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,6 @@ from adjudicator.store import (
     list_keys,
     open_store,
     revoke_key,
-    verify_audit,
 )
 
 APP_FACTORY = "api:create_app({{'RECYCLE_ON_ENGINE_FAULT': True, 'RATE_SHARES': {workers}}})"
@@ -205,24 +205,11 @@ def audit_group() -> None:
     """The audit log."""
 
 
-@audit_group.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def audit_verify_command(as_json: bool) -> None:
-    """Walk the hash chain; exit 0 when it holds, 1 naming the first bad entry."""
-    with _store(migrate=False) as store:
-        report = verify_audit(store)
-    if as_json:
-        click.echo(orjson.dumps(report.to_dict()))
-    elif report.broken is None:
-        click.echo(f"ok: {report.entries} entries, head {report.head_seq} {report.head_hash}")
-    else:
-        bad = report.broken
-        click.echo(f"broken at entry {bad.seq}: {bad.problem}: {bad.detail}")
-    sys.exit(0 if report.ok else 1)
-
-
 def register(main: click.Group) -> None:
     """Add the service commands to the ``adjudicator`` group."""
     for command in (serve_command, db_group, keys_group, audit_group):
         main.add_command(command)
+    from adjudicator.cli import audit as audit_cli  # verify, checkpoint, export, db backup
+
+    audit_cli.register(audit_group, db_group)
     main.add_command(users_group)

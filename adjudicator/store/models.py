@@ -117,6 +117,7 @@ class AuditEntryRow(Base):
     at: Mapped[datetime]
     actor_key_id: Mapped[str | None] = mapped_column(String(32))
     actor_name: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str | None] = mapped_column(String(16))  # NULL: written before 0004
     action: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(200), index=True)
     request_id: Mapped[str | None] = mapped_column(String(64))
@@ -156,5 +157,9 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# The other workstreams' tables, so that Base.metadata describes the whole schema.
+from adjudicator.store import audit_models  # noqa: E402, F401  (checkpoints)
 from adjudicator.store import claims_models as _claims_models  # noqa: E402, F401
 from adjudicator.store import users_models as _users_models  # noqa: E402, F401  (console)

@@ -9,15 +9,17 @@ recorded user whose row is gone, and a row no entry recorded are named, like
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudicator.store.chain import format_time
-from adjudicator.store.crosscheck import Mismatch
 from adjudicator.store.models import AuditEntryRow
 from adjudicator.store.users_models import UserRow
+
+if TYPE_CHECKING:
+    from adjudicator.store.crosscheck import Mismatch
 
 USER_STATE_ACTIONS = ("user.created", "user.locked", "user.unlocked")
 

@@ -26,6 +26,10 @@ ROUTES: list[tuple[str, str, frozenset[str] | None, int, Any]] = [
     ("GET", "/v1/rulesets/{version}", ANY_KEY, 200, None),
     ("GET", "/v1/audit", frozenset({"auditor"}), 200, None),
     ("GET", "/v1/audit/verify", frozenset({"auditor"}), 200, None),
+    ("GET", "/v1/audit/export", frozenset({"auditor"}), 200, None),
+    ("GET", "/v1/audit/checkpoints", ANY_KEY, 200, None),
+    # no checkpoint is signed in this fixture: an allowed role gets the 404 that says so
+    ("GET", "/v1/audit/entries/{seq}/proof", frozenset({"staff", "auditor"}), 404, None),
 ]
 CALLERS = [*ROLES, "revoked", "malformed", None]
 
@@ -58,7 +62,7 @@ def test_route_by_role(
 ) -> None:
     token = {"malformed": "adj_not-a-key", None: None}.get(caller, keys.get(str(caller)))
     version = app.extensions["adjudicator"].adjudicator.catalog.active.version
-    path = template.format(id=decision["decision_id"], version=version)
+    path = template.format(id=decision["decision_id"], version=version, seq=1)
     payload = make_case() if body == "case" else body
     response = client.open(path, method=method, json=payload, headers=auth(token))
     assert response.status_code == _expected(allowed, success, caller), response.get_data(

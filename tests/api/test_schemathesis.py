@@ -53,6 +53,9 @@ OPERATIONS = [
     ("GET", "/v1/rulesets/{version}"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/audit/verify"),
+    ("GET", "/v1/audit/export"),
+    ("GET", "/v1/audit/checkpoints"),
+    ("GET", "/v1/audit/entries/{seq}/proof"),
 ]
 
 

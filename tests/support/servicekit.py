@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from adjudicator.store import Store, StoreConfig, open_store
+from adjudicator.store.audit_models import CheckpointRow
 from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
 from adjudicator.store.models import (
     GENESIS_HASH,
@@ -110,6 +111,7 @@ def reset(store: Store) -> None:
         session.execute(delete(AuditEntryRow))
         for claims_table in (ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow):
             session.execute(delete(claims_table))
+        session.execute(delete(CheckpointRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
         session.execute(delete(UserRow))
