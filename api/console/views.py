@@ -7,11 +7,21 @@ recorded with the logged-in user as actor (:func:`api.console.auth.console_actor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import Forbidden
@@ -19,9 +29,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adjudicator.errors import InvalidCase, UnknownRuleset
 from adjudicator.store import NotFound, get_decision
-from adjudicator.store.audit import list_audit, verify_audit
+from adjudicator.store.audit import export_bounds, iter_entries, list_audit, verify_audit
+from adjudicator.store.checkpoints import list_checkpoints, verifier_keys
 from adjudicator.store.preview import preview_decision
 from adjudicator.store.users import LoginRefused, count_users, log_in, log_out
+from api.blueprints import audit as api_audit
 from api.console import caseform, claims, present
 from api.console.auth import ConsoleUser, console_user, requires
 from api.services import services
@@ -171,14 +183,30 @@ def blueprint(csrf: CSRFProtect) -> Blueprint:
     def audit() -> Page:
         cursor = request.args.get("cursor") or None
         entries = list_audit(services().store, cursor=cursor, limit=50)
-        return render("audit", entries=entries, report=None)
+        return render("audit", report=None, **_audit_context(entries))
 
     @blp.route("/audit/verify")
     @requires("auditor")
     def audit_verify() -> Page:
         report = verify_audit(services().store)
         entries = list_audit(services().store, limit=50)
-        return render("audit", "partials/verify_result", report=report, entries=entries)
+        return render("audit", "partials/verify_result", report=report, **_audit_context(entries))
+
+    @blp.route("/audit/export")
+    @requires("auditor")
+    def audit_export() -> WerkzeugResponse:
+        kind = "csv" if request.args.get("format") == "csv" else "ndjson"
+        store = services().store
+        first, last = export_bounds(store, None, None)
+        entries = iter_entries(store, first=first, last=last)
+        if kind == "csv":
+            body: Iterator[str] = api_audit._csv_lines(entries)
+        else:
+            body = (orjson.dumps(e.to_dict()).decode() + "\n" for e in entries)
+        response = WerkzeugResponse(stream_with_context(body), content_type=_EXPORTS[kind])
+        filename = f"audit-{first}-{'head' if last is None else last}.{kind}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @blp.route("/rules")
     @requires("staff", "auditor")
@@ -188,6 +216,15 @@ def blueprint(csrf: CSRFProtect) -> Blueprint:
         return render("rules", versions=versions, active=catalog.active.version)
 
     return blp
+
+
+_EXPORTS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+
+
+def _audit_context(entries: Any) -> dict[str, Any]:
+    store = services().store
+    return {"entries": entries, "checkpoints": list_checkpoints(store, limit=10),
+            "verifier_keys": verifier_keys(store)}  # fmt: skip
 
 
 def _refusal(refused: LoginRefused) -> str:

@@ -89,6 +89,12 @@ def test_journey_5_an_auditor_verifies_the_chain(page: Page, server: LiveServer)
     expect(result).to_be_focused()  # the swapped result takes the focus (and is announced)
     assert page.url.endswith("/console/audit")  # htmx swapped it in place
     assert_accessible(page, "the verification result")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="download NDJSON").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    actions = [json.loads(line)["action"] for line in lines]
+    assert actions.count("decision.created") == 1 and actions[-1] == "user.login"
+    assert download.value.suggested_filename == "audit-1-head.ndjson"
     log_out(page)
     expect(page.get_by_text("You are logged out.")).to_be_visible()
 

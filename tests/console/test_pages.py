@@ -137,3 +137,25 @@ def test_the_api_twin_reads_the_same_decision(app: Flask, staff: FlaskClient) ->
     api = staff.get(f"/v1/decisions/{decision_id}", headers=auth(key)).get_json()
     page = staff.get(f"/console/decisions/{decision_id}").get_data(as_text=True)
     assert api["outcome"] == "upheld_full" and api["ruleset"]["digest"] in page
+
+
+def test_the_audit_page_lists_checkpoints_and_exports_the_log(
+    app: Flask, client: FlaskClient, users, tmp_path
+) -> None:
+    from adjudicator.store.checkpoints import make_checkpoint
+    from adjudicator.store.signing import Signer, load_or_create_key
+
+    _decide(app)
+    signer = Signer("adjudicator.test/audit", load_or_create_key(tmp_path / "k.pem"))
+    made = make_checkpoint(store(app), signer)
+    login(client, "auditor")
+    page = client.get("/console/audit").get_data(as_text=True)
+    assert made.root_hash in page and signer.verifier.encode() in page
+    exported = client.get("/console/audit/export?format=ndjson")
+    assert exported.headers["Content-Type"] == "application/x-ndjson"
+    lines = [orjson.loads(line) for line in exported.get_data(as_text=True).splitlines()]
+    assert [e["seq"] for e in lines] == list(range(1, len(lines) + 1))
+    assert any(e["action"] == "decision.created" for e in lines)
+    csv_export = client.get("/console/audit/export?format=csv")
+    assert csv_export.headers["Content-Disposition"].endswith('.csv"')
+    assert csv_export.get_data(as_text=True).count("\n") == len(lines) + 1

@@ -115,3 +115,17 @@ def test_claim_pages_and_actions_are_the_claims_service(
     assert len(calls["open_claim"]) == 1 and calls["open_claim"][0][0] is store(app)
     assert [c[2:4] for c in calls["act"]] == [(ref, "note")]
     assert calls["list_claims"] and calls["get_claim"] and calls["claim_events"]
+
+
+def test_the_export_and_checkpoints_are_the_apis(
+    app: Flask, client: FlaskClient, users, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = _spy(monkeypatch, "iter_entries", api_audit, console_views)
+    listed = _spy(monkeypatch, "list_checkpoints", api_audit, console_views)
+    key = create_key(store(app), role="auditor", name="a", actor=OPERATOR)[1]
+    client.get("/v1/audit/export", headers=auth(key)).get_data()
+    client.get("/v1/audit/checkpoints", headers=auth(key))
+    login(client, "auditor")
+    client.get("/console/audit/export").get_data()
+    client.get("/console/audit")
+    assert len(entries) == 2 and len(listed) == 2
