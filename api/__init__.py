@@ -36,7 +36,7 @@ from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
 from api import console, metrics, observe, problems
-from api.blueprints import audit, decisions, health, rulesets
+from api.blueprints import audit, decisions, health, rulesets, webhooks
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
 from api.ratelimit import RateLimiter
@@ -97,7 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
-    for module in (health, decisions, rulesets, audit):
+    for module in (health, decisions, rulesets, audit, webhooks):
         api.register_blueprint(module.blueprint())
     console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)

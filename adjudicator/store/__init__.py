@@ -6,6 +6,7 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.store`      ``Store`` / ``open_store``: one database, the key secret, the clock
 - :mod:`.database`   engines, serialised write transactions, migrations
 - :mod:`.models`     the tables (SQLAlchemy 2.0 typed ORM); :mod:`.migrations` owns the schema
+- :mod:`.webhook_models`  the webhook tables (the jobs and services are in ``adjudicator.webhooks``)
 - :mod:`.decisions`  decide and store a case; override a decision
 - :mod:`.queries`    read decisions back: by id, or a filtered page
 - :mod:`.records`    ``StoredDecision`` and the column checks

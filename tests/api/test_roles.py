@@ -9,8 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import ROLES, auth, make_case
 
+from adjudicator.store import Actor
+from adjudicator.webhooks import create_subscription
+
 ANYONE = None
 ANY_KEY = frozenset(ROLES)
+ADMIN_ONLY: frozenset[str] = frozenset()
+SUBSCRIPTION = {"url": "https://orders.example/hooks", "events": ["*"]}
 OVERRIDE = {"outcome": "upheld_partial", "refund": {"amount": "10.00"}, "justification": "ok"}
 
 # method, path template, roles allowed (admin always is), success status, JSON body
@@ -30,6 +35,10 @@ ROUTES: list[tuple[str, str, frozenset[str] | None, int, Any]] = [
     ("GET", "/v1/audit/checkpoints", ANY_KEY, 200, None),
     # no checkpoint is signed in this fixture: an allowed role gets the 404 that says so
     ("GET", "/v1/audit/entries/{seq}/proof", frozenset({"staff", "auditor"}), 404, None),
+    ("POST", "/v1/webhooks", ADMIN_ONLY, 201, SUBSCRIPTION),
+    ("GET", "/v1/webhooks", ADMIN_ONLY, 200, None),
+    ("DELETE", "/v1/webhooks/{webhook_id}", ADMIN_ONLY, 204, None),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries", ADMIN_ONLY, 200, None),
 ]
 CALLERS = [*ROLES, "revoked", "malformed", None]
 
@@ -62,7 +71,15 @@ def test_route_by_role(
 ) -> None:
     token = {"malformed": "adj_not-a-key", None: None}.get(caller, keys.get(str(caller)))
     version = app.extensions["adjudicator"].adjudicator.catalog.active.version
-    path = template.format(id=decision["decision_id"], version=version, seq=1)
+    subscription, _ = create_subscription(
+        app.extensions["adjudicator"].store,
+        url="https://orders.example/hooks",
+        events=["*"],
+        actor=Actor(None, "cli:test", "admin"),
+    )
+    path = template.format(
+        id=decision["decision_id"], version=version, seq=1, webhook_id=subscription.webhook_id
+    )
     payload = make_case() if body == "case" else body
     response = client.open(path, method=method, json=payload, headers=auth(token))
     assert response.status_code == _expected(allowed, success, caller), response.get_data(

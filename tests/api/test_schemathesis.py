@@ -56,6 +56,10 @@ OPERATIONS = [
     ("GET", "/v1/audit/export"),
     ("GET", "/v1/audit/checkpoints"),
     ("GET", "/v1/audit/entries/{seq}/proof"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("DELETE", "/v1/webhooks/{webhook_id}"),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
 ]
 
 

@@ -30,7 +30,12 @@ def store(app: Flask) -> Store:
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The only routes that may append to the audit log (besides the CLI's key commands).
-APPENDING = {("/v1/decisions", "POST"), ("/v1/decisions/<decision_id>/override", "POST")}
+APPENDING = {
+    ("/v1/decisions", "POST"),
+    ("/v1/decisions/<decision_id>/override", "POST"),
+    ("/v1/webhooks", "POST"),  # webhook.created
+    ("/v1/webhooks/<webhook_id>", "DELETE"),  # webhook.deleted
+}
 
 
 def test_keys_are_stored_as_hmac_sha256_under_the_server_secret(
@@ -126,7 +131,7 @@ def test_the_audit_log_cannot_be_written(
     assert chain_length(store(app)) == before
 
 
-def test_only_decisions_and_overrides_accept_writes(app: Flask) -> None:
+def test_only_the_audited_routes_accept_writes(app: Flask) -> None:
     # The staff console's forms (cookie sessions, CSRF) are checked in tests/console.
     writable = {
         (rule.rule, method)

@@ -33,6 +33,11 @@ from adjudicator.store.models import (
     OutboxRow,
 )
 from adjudicator.store.users_models import UserRow
+from adjudicator.store.webhook_models import (
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookSubscriptionRow,
+)
 from api.examples import WORKED_EXAMPLE_1
 
 PG_ENV = "ADJUDICATOR_TEST_DATABASE_URL"
@@ -109,8 +114,11 @@ def reset(store: Store) -> None:
     """Empty every table and rewind the chain head."""
     with store.db.write() as session:
         session.execute(delete(AuditEntryRow))
-        for claims_table in (ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow):
-            session.execute(delete(claims_table))
+        for table in (
+            WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow,
+            ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow,
+        ):  # fmt: skip
+            session.execute(delete(table))
         session.execute(delete(CheckpointRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
