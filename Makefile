@@ -33,7 +33,7 @@ run: $(STAMP)
 	$(BIN)/adjudicator serve
 
 regress: $(STAMP)
-	$(BIN)/adjudicator regress fixtures/
+	$(BIN)/adjudicator regress
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 CHROMIUM ?= /usr/bin/chromium

@@ -16,6 +16,8 @@ Settings (``config`` keys; environment variable in brackets):
   per-key requests per second and burst for the whole service; ``RATE_SHARES``:
   how many worker processes share them (``serve`` passes its worker count)
 - ``METRICS_MULTIPROCESS_DIR`` [``PROMETHEUS_MULTIPROC_DIR``]: merge all workers' metrics
+- the rules [``ADJUDICATOR_RULES_DIR``]: another rules directory (default: the rules
+  shipped inside the package); the service refuses to start when its active version is broken
 - ``STORE``, ``ADJUDICATOR``, ``CLOCK``: objects to use instead of building them (tests)
 - ``RECYCLE_ON_ENGINE_FAULT``: stop this worker after an engine fault that asks for it
 
@@ -36,7 +38,7 @@ from adjudicator.settings import ServiceSettings
 from adjudicator.store import StoreConfig, open_store, utc_now
 from adjudicator.store.config import key_secret_from_env
 from api import console, metrics, observe, problems
-from api.blueprints import audit, decisions, health, rulesets, webhooks
+from api.blueprints import audit, claims, decisions, health, rulesets, webhooks
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
 from api.ratelimit import RateLimiter
@@ -75,6 +77,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(_settings(os.environ, config or {}))
     app.json = OrjsonProvider(app)
 
+    # the rules first: a broken active version refuses before the database is opened
+    adjudicator = app.config.get("ADJUDICATOR")
+    if adjudicator is None:
+        from adjudicator import Adjudicator, load_catalog
+        from adjudicator.settings import rules_dir_from_env
+
+        adjudicator = Adjudicator(load_catalog(rules_dir_from_env(os.environ)))
     store = app.config.get("STORE") or open_store(
         StoreConfig(
             database_url=app.config["DATABASE_URL"],
@@ -82,11 +91,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             clock=app.config.get("CLOCK") or utc_now,
         )
     )
-    adjudicator = app.config.get("ADJUDICATOR")
-    if adjudicator is None:
-        from adjudicator import Adjudicator
-
-        adjudicator = Adjudicator()
     measured = metrics.Metrics(store, app.config["METRICS_MULTIPROCESS_DIR"])
     limiter = RateLimiter.share(
         float(app.config["RATE_LIMIT"]), int(app.config["RATE_BURST"]), app.config["RATE_SHARES"]
@@ -97,7 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
-    for module in (health, decisions, rulesets, audit, webhooks):
+    for module in (health, decisions, rulesets, audit, claims, webhooks):
         api.register_blueprint(module.blueprint())
     console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)

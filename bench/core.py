@@ -43,14 +43,14 @@ def _pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"))
+    parser.add_argument("--fixtures", type=Path, default=None, help="default: the active version's")
     parser.add_argument("--rounds", type=int, default=5, help="timed passes over the corpus")
     parser.add_argument("--repeat", type=int, default=40, help="corpus repeats per pass")
     parser.add_argument("--soak", type=int, default=200_000, help="decisions for the RSS check")
     args = parser.parse_args()
 
-    cases = _cases(args.fixtures)
     adjudicator = Adjudicator()
+    cases = _cases(args.fixtures or Path("fixtures") / adjudicator.catalog.active_version)
     ruleset = adjudicator.catalog.active
     engine = adjudicator.engine
     for case in cases:  # warm up

@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 import orjson
 
+from adjudicator.cli.core import load_rules_catalog
 from adjudicator.cli.users import users_group  # the console's accounts
 from adjudicator.errors import AdjudicatorError
 from adjudicator.settings import ServiceSettings, SettingsError
@@ -95,7 +96,8 @@ def serve_command(
     """
     try:
         settings = ServiceSettings.from_env(os.environ)
-    except SettingsError as exc:
+        load_rules_catalog().active  # noqa: B018 - refuses to start on a broken active version
+    except (SettingsError, AdjudicatorError) as exc:
         raise click.ClickException(str(exc)) from exc
     settings = replace(
         settings,
@@ -106,13 +108,34 @@ def serve_command(
     )
     with _store(migrate=True):
         pass
-    with metrics_dir(settings.metrics_dir) as shared:
+    with metrics_dir(settings.metrics_dir) as shared, _sqlite_worker():
         # Set before gunicorn forks: each worker's prometheus-client writes its samples there.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
         from adjudicator.cli.gunicorn_app import ServiceApplication, gunicorn_options
 
         app_uri = APP_FACTORY.format(workers=settings.workers)
         ServiceApplication(app_uri, gunicorn_options(settings)).run()
+
+
+@contextmanager
+def _sqlite_worker() -> Iterator[None]:
+    """On SQLite, the worker runs as a thread of the serving process (``make run`` is all)."""
+    config = _config()
+    if not config.database_url.startswith("sqlite"):
+        yield
+        return
+    from adjudicator import worker
+
+    store = open_store(config)
+    owner = os.getpid()
+    _thread, stop = worker.start(store)
+    try:
+        yield
+    finally:
+        if os.getpid() == owner:  # gunicorn's forks unwind this frame too: only the master stops
+            stop.set()
+            _thread.join(timeout=5)
+            store.close()
 
 
 @contextmanager
@@ -212,4 +235,11 @@ def register(main: click.Group) -> None:
     from adjudicator.cli import audit as audit_cli  # verify, checkpoint, export, db backup
 
     audit_cli.register(audit_group, db_group)
+    main.add_command(_worker_command())
     main.add_command(users_group)
+
+
+def _worker_command() -> click.Command:
+    from adjudicator.cli.worker import worker_command
+
+    return worker_command

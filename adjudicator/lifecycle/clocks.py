@@ -100,6 +100,8 @@ def compute_clocks(state: ClaimState, events: Sequence[EventRecord], now: dateti
     gate_met = opens if now >= opens and (left is None or left >= opens) else None
     clocks.append(_clock("escalation_allowed_from", opens, gate_met, left, now, duty=False))
     auto = _first(events, lambda e: e.action == "auto_escalate")
+    if auto is not None:  # the timer fires at its time, or as soon as a worker runs after it
+        auto = min(auto, auto_escalation_at(state))
     clocks.append(_clock("auto_escalation_at", auto_escalation_at(state), auto,
                          left if auto is None else None, now, duty=False))  # fmt: skip
 

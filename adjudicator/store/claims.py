@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -66,7 +67,12 @@ from adjudicator.store.decisions import Decider
 from adjudicator.store.errors import InvalidRequest, NotFound, StoreError
 from adjudicator.store.models import DecisionRow
 from adjudicator.store.overrides import Determination
-from adjudicator.store.records import IDEMPOTENCY_KEY_MAX, IDENTIFIER_MAX, check_text
+from adjudicator.store.records import (
+    IDEMPOTENCY_KEY_MAX,
+    IDENTIFIER_MAX,
+    check_text,
+    is_decision_id,
+)
 from adjudicator.store.store import Store
 
 _EVIDENCE = ("payments", "shipments", "inspections", "amendments")
@@ -147,23 +153,24 @@ def open_claim(
         body["case_id"] = str(uuid.uuid4())
     body["as_of"] = rfc3339(now)  # a claim's decisions are made at the event's time
     party = "staff" if actor.role in ("staff", "admin") else "system"
+    sent = body.get("prior_claims")
+    with store.db.read() as session:  # decide before the write lock: the engine is the slow part
+        _with_priors(session, body, sent)
+    document = _decide(decider, body, now)
+    order_id, claim_id = str(body["order"]["order_id"]), str(body["claim"]["claim_id"])
+    errors: dict[str, list[str]] = {}
+    check_text(errors, "case_id", str(body["case_id"]), IDENTIFIER_MAX)
+    check_text(errors, "order.order_id", order_id, IDENTIFIER_MAX)
+    check_text(errors, "claim.claim_id", claim_id, IDENTIFIER_MAX)
+    if errors:
+        raise InvalidCase(errors)
     try:
         with store.db.write() as session:
-            order = body.get("order")
-            order_id = order.get("order_id") if isinstance(order, Mapping) else None
-            if isinstance(order_id, str):
-                priors = prior_claims(session, order_id, body.get("prior_claims"))
-                if priors is not None:
-                    body["prior_claims"] = priors
-            decision_id = str(uuid.uuid4())
-            document = decider.decide(body, None, decision_id=decision_id, decided_at=now).to_dict()
-            order_id, claim_id = str(body["order"]["order_id"]), str(body["claim"]["claim_id"])
-            errors: dict[str, list[str]] = {}
-            check_text(errors, "case_id", str(body["case_id"]), IDENTIFIER_MAX)
-            check_text(errors, "order.order_id", order_id, IDENTIFIER_MAX)
-            check_text(errors, "claim.claim_id", claim_id, IDENTIFIER_MAX)
-            if errors:
-                raise InvalidCase(errors)
+            before = body.get("prior_claims")
+            _with_priors(session, body, sent)
+            if body.get("prior_claims") != before:  # a claim on the order closed meanwhile
+                document = _decide(decider, body, now)
+            decision_id = str(document["decision_id"])
             key = open_key(order_id, claim_id)
             existing = session.execute(
                 select(ClaimRow.ref).where(ClaimRow.open_key == key)
@@ -178,19 +185,39 @@ def open_claim(
             )
             opened = [EventRecord("open", now, party, "new", state.status, {})]
             row = ClaimRow(
-                ref=str(uuid.uuid4()), order_id=order_id, claim_id=claim_id,
-                ground=str(body["claim"]["ground"]), event_count=0, open_key=key,
-                filed_at=parse_time(state.filed_at), opened_at=now, opened_by=actor.key_id,
+                ref=str(uuid.uuid4()),
+                order_id=order_id,
+                claim_id=claim_id,
+                ground=str(body["claim"]["ground"]),
+                event_count=0,
+                open_key=key,
+                filed_at=parse_time(state.filed_at),
+                opened_at=now,
+                opened_by=actor.key_id,
                 idempotency_key=idempotency_key,
                 request_digest=request if idempotency_key is not None else None,
                 **summary(state, opened, now),
-            )  # fmt: skip
+            )
             session.add(row)
             session.flush()
-            event = Event("claim.opened", "open", party, "new", state,
-                          {"decision_id": decision_id, "case_id": body["case_id"]})  # fmt: skip
-            record_event(session, row, event, now=now, actor=actor, request_id=request_id,
-                         decisions=[NewDecision(document, body)], case=body)  # fmt: skip
+            event = Event(
+                "claim.opened",
+                "open",
+                party,
+                "new",
+                state,
+                {"decision_id": decision_id, "case_id": body["case_id"]},
+            )
+            record_event(
+                session,
+                row,
+                event,
+                now=now,
+                actor=actor,
+                request_id=request_id,
+                decisions=[NewDecision(document, body)],
+                case=body,
+            )
             created = record_for(row, now, viewer.role, viewer.key_id)
     except IntegrityError as exc:  # a concurrent twin: the same key, or the same open claim
         if idempotency_key is not None:
@@ -208,6 +235,69 @@ def open_claim(
     return created, True
 
 
+def _with_priors(session: Session, body: dict[str, Any], sent: Any) -> None:
+    order = body.get("order")
+    order_id = order.get("order_id") if isinstance(order, Mapping) else None
+    if isinstance(order_id, str):
+        priors = prior_claims(session, order_id, sent)
+        if priors is not None:
+            body["prior_claims"] = priors
+
+
+Early = tuple[int, dict[str, Any], dict[str, Any]]  # (base revision, revised case, decision)
+
+
+def _decide(decider: Decider, case: dict[str, Any], now: datetime) -> dict[str, Any]:
+    decision = decider.decide(case, None, decision_id=str(uuid.uuid4()), decided_at=now)
+    return decision.to_dict()
+
+
+def _revised_case(
+    session: Session, row: ClaimRow, revision: int, body: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The latest case with the evidence merged in, decided as of ``now``, priors refreshed."""
+    latest = session.get(ClaimRevisionRow, (row.ref, revision))
+    assert latest is not None
+    case = merge_evidence(latest.case_document, {k: body.get(k) for k in _EVIDENCE})
+    case["as_of"] = rfc3339(now)
+    priors = prior_claims(session, row.order_id, case.get("prior_claims"))
+    if priors is not None:
+        case["prior_claims"] = priors
+    return case
+
+
+def _early_evidence(
+    store: Store,
+    decider: Decider,
+    ref: str,
+    body: Mapping[str, Any],
+    acting: Acting,
+    parties: tuple[str, ...],
+    viewer: Viewer,
+    key: str | None,
+) -> Early | None:
+    """Decide a new revision before taking the claim's lock (the engine is the slow part).
+
+    Under the lock :func:`_prepare` uses it only if the revision it was made on
+    is still the latest; a retried key skips it (the replay answers).
+    """
+    with store.db.read() as session:
+        row = _visible(session.get(ClaimRow, ref) if is_decision_id(ref) else None, viewer, ref)
+        if (
+            key is not None
+            and session.execute(
+                select(ClaimEventRow.seq).where(
+                    ClaimEventRow.claim_ref == row.ref, ClaimEventRow.idempotency_key == key
+                )
+            ).first()
+        ):
+            return None
+        state = ClaimState.from_json(row.state)
+        check(state, "submit_evidence", acting, parties)
+        case = _revised_case(session, row, state.revision, body, acting.now)
+    return state.revision, case, _decide(decider, case, acting.now)
+
+
 def _prepare(
     session: Session,
     decider: Decider,
@@ -217,21 +307,16 @@ def _prepare(
     body: Mapping[str, Any],
     acting: Acting,
     parties: tuple[str, ...],
+    early: Early | None = None,
 ) -> tuple[dict[str, Any], list[NewDecision], dict[str, Any] | None]:
     """What only the service can add to a move: (extra for the step, decisions, new case)."""
     if action == "submit_evidence":
         check(state, action, acting, parties)  # refused moves never reach the engine
-        latest = session.get(ClaimRevisionRow, (row.ref, state.revision))
-        assert latest is not None
-        case = merge_evidence(latest.case_document, {k: body.get(k) for k in _EVIDENCE})
-        case["as_of"] = rfc3339(acting.now)
-        priors = prior_claims(session, row.order_id, case.get("prior_claims"))
-        if priors is not None:
-            case["prior_claims"] = priors
-        decision_id = str(uuid.uuid4())
-        document = decider.decide(
-            case, None, decision_id=decision_id, decided_at=acting.now
-        ).to_dict()
+        case = _revised_case(session, row, state.revision, body, acting.now)
+        if early is not None and early[0] == state.revision and early[1] == case:
+            document = early[2]  # decided before the lock, on what is still the latest revision
+        else:
+            document = _decide(decider, case, acting.now)
         extra = {"revision": state.revision + 1, "recommendation": recommendation(document)}
         return extra, [NewDecision(document, case)], case
     if action == "propose" and body.get("kind") == "override":
@@ -249,8 +334,7 @@ def _prepare(
             conditions=None if conditions is None else tuple(conditions),
             justification=str(body.get("justification") or ""),
         )
-        document = determination.document(original.document, str(uuid.uuid4()),
-                                          rfc3339(acting.now))  # fmt: skip
+        document = determination.document(original.document, str(uuid.uuid4()), rfc3339(acting.now))
         return {"override": document}, [], None
     if action == "approve":
         check(state, action, acting, parties)
@@ -301,6 +385,12 @@ def act(
     acting_as = acting_party(actor.role, party)
     request = digest({"action": action, "as": party, "body": jsonable(body)})
     now = store.clock()
+    early = None
+    if action == "submit_evidence":
+        acting = Acting(acting_as, actor.key_id, now)
+        early = _early_evidence(
+            store, decider, claim_ref, body, acting, parties, viewer, idempotency_key
+        )
     try:
         with store.db.write() as session:
             row = _visible(_lock(session, claim_ref), viewer, claim_ref)
@@ -318,18 +408,34 @@ def act(
             state = ClaimState.from_json(row.state)
             acting = Acting(acting_as, actor.key_id, now)
             extra, decisions, case = _prepare(
-                session, decider, row, state, action, body, acting, parties
+                session, decider, row, state, action, body, acting, parties, early
             )
             transition, following = advance(state, action, acting, body, extra, parties)
             kind = transition.event
             if action == "propose" and following.determination is not None:
                 kind = "claim.determined"
             note = str(body.get("text")) if action == "note" else None
-            event = Event(kind, action, acting_as, state.status, following,
-                          _event_data(action, body, following), note, idempotency_key,
-                          request if idempotency_key is not None else None)  # fmt: skip
-            record_event(session, row, event, now=now, actor=actor, request_id=request_id,
-                         decisions=decisions, case=case)  # fmt: skip
+            event = Event(
+                kind,
+                action,
+                acting_as,
+                state.status,
+                following,
+                _event_data(action, body, following),
+                note,
+                idempotency_key,
+                request if idempotency_key is not None else None,
+            )
+            record_event(
+                session,
+                row,
+                event,
+                now=now,
+                actor=actor,
+                request_id=request_id,
+                decisions=decisions,
+                case=case,
+            )
             return record_for(row, now, viewer.role, viewer.key_id), True
     except IntegrityError as exc:  # only a concurrent twin with the same key gets here
         raise StoreError("the action could not be stored") from exc

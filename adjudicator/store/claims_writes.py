@@ -41,8 +41,12 @@ from adjudicator.store.crosscheck import document_digest
 from adjudicator.store.models import DecisionRow
 
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)  # the sort key of a claim with no duty pending
-_PRIOR_STATUS = {"withdrawn": "withdrawn", "cancelled": "closed_no_response",
-                 "settled": "settled", "determined": "decided"}  # fmt: skip
+_PRIOR_STATUS = {
+    "withdrawn": "withdrawn",
+    "cancelled": "closed_no_response",
+    "settled": "settled",
+    "determined": "decided",
+}
 
 
 def digest(value: Any) -> str:
@@ -92,8 +96,15 @@ def prior_claims(session: Session, order_id: str, sent: Any) -> Any:
         if status is None:  # refunded, or a refund under way
             status = "decided" if state.determination is not None else "settled"
         granted = Decimal(str((state.refund or {}).get("amount") or "0"))
-        ours.append({"claim_id": row.claim_id, "ground": row.ground, "status": status,
-                     "filed_at": state.filed_at, "refund_granted": str(granted)})  # fmt: skip
+        ours.append(
+            {
+                "claim_id": row.claim_id,
+                "ground": row.ground,
+                "status": status,
+                "filed_at": state.filed_at,
+                "refund_granted": str(granted),
+            }
+        )
     if not ours:
         return sent
     if sent is None:
@@ -137,11 +148,20 @@ class NewDecision:
             "actor_name": actor.name,
         }
 
-    def record(self, session: Session, head: chain.Head, now: datetime, actor: Actor,
-               request_id: str | None) -> None:  # fmt: skip
-        """Insert the row and its ``decision.created``/``decision.overridden`` audit entry."""
+    def insert(self, session: Session, now: datetime, actor: Actor) -> None:
+        """Insert the decisions row (its audit entry follows, under the chain's lock)."""
+        session.execute(insert(DecisionRow), self.values(now, actor))
+
+    def append(
+        self,
+        session: Session,
+        head: chain.Head,
+        now: datetime,
+        actor: Actor,
+        request_id: str | None,
+    ) -> None:
+        """Append its ``decision.created``/``decision.overridden`` audit entry."""
         values = self.values(now, actor)
-        session.execute(insert(DecisionRow), values)
         payload = {
             "decision_id": values["id"],
             "case_id": values["case_id"],
@@ -158,8 +178,16 @@ class NewDecision:
             action = "decision.overridden"
             payload["overrides"] = self.overrides
             payload["justification"] = values["justification"]
-        chain.append(session, head, at=now, actor=actor, action=action, subject=values["id"],
-                     request_id=request_id, payload=payload)  # fmt: skip
+        chain.append(
+            session,
+            head,
+            at=now,
+            actor=actor,
+            action=action,
+            subject=values["id"],
+            request_id=request_id,
+            payload=payload,
+        )
 
 
 def event_records(session: Session, ref: str) -> list[EventRecord]:
@@ -218,19 +246,57 @@ def record_event(
     """Store the event with everything it implies, in the caller's transaction.
 
     The claim row (locked, or just inserted) gets its new state; new decisions,
-    the new case revision (``case``), the event, its audit entry and its
-    outbox row are written; the audit head is locked here, last.
+    the new case revision (``case``), the event and its outbox row are
+    written; then the audit head is locked and the audit entries appended, so
+    the chain's lock is held for those few statements only.
     """
     seq = row.event_count + 1
     state = event.state
-    head = chain.lock_head(session)
     for decision in decisions:
-        decision.record(session, head, now, actor, request_id)
+        decision.insert(session, now, actor)
     if case is not None:
         decision_id = str(state.recommendation["decision_id"])
-        session.add(ClaimRevisionRow(claim_ref=row.ref, revision=state.revision,
-                                     case_document=case, decision_id=decision_id,
-                                     event_seq=seq, created_at=now))  # fmt: skip
+        session.add(
+            ClaimRevisionRow(
+                claim_ref=row.ref,
+                revision=state.revision,
+                case_document=case,
+                decision_id=decision_id,
+                event_seq=seq,
+                created_at=now,
+            )
+        )
+    stored = ClaimEventRow(
+        claim_ref=row.ref,
+        seq=seq,
+        type=event.type,
+        action=event.action,
+        at=now,
+        party=event.party,
+        actor_key_id=actor.key_id,
+        actor_name=actor.name,
+        from_status=event.from_status,
+        to_status=state.status,
+        revision=state.revision,
+        audit_seq=0,
+        data=event.data,
+        note=event.note,
+        idempotency_key=event.idempotency_key,
+        request_digest=event.request_digest,
+    )
+    session.add(stored)
+    session.flush()
+    events = event_records(session, row.ref)
+    for name, value in summary(state, events, now).items():
+        setattr(row, name, value)
+    row.event_count = seq
+    if state.closed:
+        row.open_key = None
+    session.flush()
+    announced = record_for(row, now, "system", None)
+    outbox.enqueue(session, type=event.type, claim_ref=row.ref, at=now, claim=announced.to_dict())
+
+    # Last, and held only until the commit: the audit chain (one writer at a time).
     payload = {
         "claim_ref": row.ref,
         "order_id": row.order_id,
@@ -243,28 +309,21 @@ def record_event(
         "revision": state.revision,
         "data_digest": digest({"data": event.data, "note": event.note}),
     }
-    chain.append(session, head, at=now, actor=actor, action=event.type, subject=row.ref,
-                 request_id=request_id, payload=payload)  # fmt: skip
-    session.add(
-        ClaimEventRow(
-            claim_ref=row.ref, seq=seq, type=event.type, action=event.action, at=now,
-            party=event.party, actor_key_id=actor.key_id, actor_name=actor.name,
-            from_status=event.from_status, to_status=state.status, revision=state.revision,
-            audit_seq=head.seq, data=event.data, note=event.note,
-            idempotency_key=event.idempotency_key, request_digest=event.request_digest,
-        )
-    )  # fmt: skip
+    head = chain.lock_head(session)
+    for decision in decisions:
+        decision.append(session, head, now, actor, request_id)
+    chain.append(
+        session,
+        head,
+        at=now,
+        actor=actor,
+        action=event.type,
+        subject=row.ref,
+        request_id=request_id,
+        payload=payload,
+    )
+    stored.audit_seq = head.seq
     session.flush()
-    events = event_records(session, row.ref)
-    for name, value in summary(state, events, now).items():
-        setattr(row, name, value)
-    row.event_count = seq
-    if state.closed:
-        row.open_key = None
-    session.flush()
-    announced = record_for(row, now, "system", None)
-    outbox.enqueue(session, type=event.type, claim_ref=row.ref, at=now,
-                   claim=announced.to_dict())  # fmt: skip
 
 
 def record_for(row: ClaimRow, now: datetime, role: str, key_id: str | None) -> ClaimRecord:

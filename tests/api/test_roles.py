@@ -39,8 +39,48 @@ ROUTES: list[tuple[str, str, frozenset[str] | None, int, Any]] = [
     ("GET", "/v1/webhooks", ADMIN_ONLY, 200, None),
     ("DELETE", "/v1/webhooks/{webhook_id}", ADMIN_ONLY, 204, None),
     ("GET", "/v1/webhooks/{webhook_id}/deliveries", ADMIN_ONLY, 200, None),
+    ("POST", "/v1/claims", frozenset({"system", "staff"}), 201, "case"),
+    ("GET", "/v1/claims", frozenset({"system", "staff", "auditor"}), 200, None),
+    ("GET", "/v1/claims/{claim_ref}", frozenset({"system", "staff", "auditor"}), 200, None),
+    ("GET", "/v1/claims/{claim_ref}/events", frozenset({"system", "staff", "auditor"}), 200, None),
+    # Actions on a claim just filed (awaiting the supplier; escalation allowed by now): the
+    # roles a route admits get the lifecycle's answer, 200 or 409 (not a move from here).
+    *(
+        ("POST", f"/v1/claims/{{claim_ref}}/{action}", frozenset(roles), status, body)
+        for action, roles, status, body in [
+            ("respond", {"system"}, 200, {"as": "supplier", "kind": "reject"}),
+            ("accept", {"system"}, 409, {"as": "buyer"}),
+            ("reject", {"system"}, 409, {"as": "buyer"}),
+            ("escalate", {"system"}, 200, {"as": "buyer"}),
+            ("withdraw", {"system"}, 200, {"as": "buyer"}),
+            ("submit_evidence", {"system"}, 200, {"as": "buyer", "shipments": []}),
+            (
+                "request_evidence",
+                {"staff"},
+                409,
+                {"party": "buyer", "what": "photos", "due": "2030-01-01T00:00:00Z"},
+            ),
+            ("assign", {"staff"}, 200, {"assignee": "user:1"}),
+            ("note", {"staff"}, 200, {"text": "called"}),
+            ("propose", {"staff"}, 409, {"kind": "confirm"}),
+            ("approve", {"staff"}, 409, {}),
+            ("decline", {"staff"}, 409, {}),
+            ("settle", {"staff"}, 200, {"refund": {"amount": "0"}}),
+            ("refund_initiated", {"system", "staff"}, 409, {"payout_reference": "PAY-1"}),
+            ("refund_completed", {"system", "staff"}, 409, {}),
+        ]
+    ),
 ]
 CALLERS = [*ROLES, "revoked", "malformed", None]
+
+
+@pytest.fixture
+def claim(client: FlaskClient, keys: dict[str, str]) -> dict[str, Any]:
+    """One claim filed by the system key (a system sees only the claims it opened)."""
+    response = client.post("/v1/claims", json=make_case(), headers=auth(keys["system"]))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body: dict[str, Any] = response.get_json()
+    return body
 
 
 def _expected(allowed: frozenset[str] | None, success: int, caller: str | None) -> int:
@@ -62,6 +102,7 @@ def test_route_by_role(
     client: FlaskClient,
     keys: dict[str, str],
     decision: dict[str, Any],
+    claim: dict[str, Any],
     method: str,
     template: str,
     allowed: frozenset[str] | None,
@@ -78,7 +119,11 @@ def test_route_by_role(
         actor=Actor(None, "cli:test", "admin"),
     )
     path = template.format(
-        id=decision["decision_id"], version=version, seq=1, webhook_id=subscription.webhook_id
+        id=decision["decision_id"],
+        version=version,
+        seq=1,
+        webhook_id=subscription.webhook_id,
+        claim_ref=claim["claim_ref"],
     )
     payload = make_case() if body == "case" else body
     response = client.open(path, method=method, json=payload, headers=auth(token))

@@ -14,10 +14,13 @@ from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, auth, make_case
 from sqlalchemy import select
 
-from adjudicator import Adjudicator
+from adjudicator import Adjudicator, load_catalog
+from adjudicator.lifecycle import API_ACTIONS
 from adjudicator.store import Actor, Store, authenticate, chain_length, create_key
 from adjudicator.store.models import ApiKeyRow
 from api import create_app
+
+ACTIVE_VERSION = load_catalog().active_version
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 
@@ -35,6 +38,8 @@ APPENDING = {
     ("/v1/decisions/<decision_id>/override", "POST"),
     ("/v1/webhooks", "POST"),  # webhook.created
     ("/v1/webhooks/<webhook_id>", "DELETE"),  # webhook.deleted
+    ("/v1/claims", "POST"),
+    *((f"/v1/claims/<claim_ref>/{action}", "POST") for action in API_ACTIONS),
 }
 
 
@@ -146,7 +151,7 @@ def test_reading_every_route_appends_nothing(
     app: Flask, client: FlaskClient, keys: dict[str, str], decision: dict[str, Any]
 ) -> None:
     before = chain_length(store(app))
-    values = {"decision_id": decision["decision_id"], "version": "2024.1"}
+    values = {"decision_id": decision["decision_id"], "version": ACTIVE_VERSION}
     for rule in app.url_map.iter_rules():
         if "GET" in (rule.methods or set()) and rule.endpoint != "static":
             path = rule.rule

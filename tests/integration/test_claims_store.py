@@ -271,3 +271,39 @@ def test_the_list_filters_and_sorts_by_next_due(
     stage = ClaimFilter(stage="negotiation", status="awaiting_supplier", waiting_on="supplier")
     assert len(list_claims(store, stage, STAFF).items) == 2
     assert list_claims(store, ClaimFilter(stage="closed"), STAFF).items == []
+
+
+class CountingDecider:
+    """The real core, counting its decisions."""
+
+    def __init__(self, inner: Adjudicator) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def decide(self, case: Any, ruleset: Any = None, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.inner.decide(case, ruleset, **kwargs)
+
+
+def test_evidence_is_decided_once_before_the_lock_and_again_only_when_the_base_moved(
+    store: Store, adjudicator: Adjudicator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adjudicator.store import claims
+
+    ref = opened(store, adjudicator)
+    counting = CountingDecider(adjudicator)
+    evidence = {"payments": [{"payment_id": "P2", "amount": "4000.00"}]}
+    act(store, counting, ref, "submit_evidence", evidence, SYSTEM, party="buyer")
+    assert counting.calls == 1  # the early decision was used under the lock
+
+    real = claims._early_evidence
+
+    def stale(*args: Any, **kwargs: Any) -> Any:
+        revision, case, document = real(*args, **kwargs)
+        return revision - 1, case, {**document, "outcome": "denied"}  # made on an older base
+
+    monkeypatch.setattr(claims, "_early_evidence", stale)
+    record, _ = act(store, counting, ref, "submit_evidence", evidence, SYSTEM, party="buyer")
+    assert counting.calls == 3  # early (discarded) + decided again under the lock
+    assert record.state.recommendation["outcome"] != "denied"
+    assert record.state.revision == 3

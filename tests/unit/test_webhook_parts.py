@@ -182,3 +182,10 @@ def test_no_request_handler_can_deliver() -> None:
         found = (names | imported) & {"deliver_due", "dispatch_outbox", "JOBS", "httpx"}
         assert not found, f"api/{name} names {sorted(found)}"
         assert not {m for m in modules if m.startswith(("adjudicator.webhooks.d", "httpx"))}, name
+
+
+def test_the_lifecycle_writes_exactly_the_event_types_subscribers_can_name() -> None:
+    from adjudicator.lifecycle import EVENT_TYPES
+    from adjudicator.webhooks.events import CLAIM_EVENTS
+
+    assert set(EVENT_TYPES) == set(CLAIM_EVENTS)
