@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
-from browserkit import OPERATOR, PASSWORD, USERS, LiveServer  # noqa: E402
+from browserkit import OPERATOR, PASSWORD, USERS, LiveServer, OffsetClock  # noqa: E402
 from servicekit import KEY_SECRET, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
@@ -43,7 +44,8 @@ def _cheap_argon2() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'console.db'}"
-    app = create_app({"DATABASE_URL": url, "KEY_SECRET": KEY_SECRET, "ADJUDICATOR": Adjudicator()})
+    app = create_app({"DATABASE_URL": url, "KEY_SECRET": KEY_SECRET, "ADJUDICATOR": Adjudicator(),
+                      "CLOCK": OffsetClock()})  # fmt: skip
     server = LiveServer(app)
     server.store.db.migrate()
     server.start()
@@ -55,6 +57,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture
 def server(live: LiveServer) -> LiveServer:
     """The live server with an empty database and the console users of :data:`USERS`."""
+    live.app.config["CLOCK"].offset = timedelta(0)
     reset(live.store)
     for name, role in USERS:
         create_user(live.store, name=name, role=role, password=PASSWORD, actor=OPERATOR)

@@ -1,29 +1,33 @@
-"""The golden journeys of console.md that work claims (1, 2, 4's end, 6), in Chromium.
+"""The golden journeys of console.md that work claims (1, 2, 3, 4's end, 6), in Chromium.
 
 Each asserts what a person sees and runs axe-core on every page and state. The
-parties' side (an order system escalating, the supplier's evidence) goes
-through the claims service functions the claims API calls.
+parties' side (an order system filing and escalating, the supplier's
+evidence) goes through the claims API over HTTP with a system key.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 
 from browserkit import (
-    SYSTEM,
     LiveServer,
+    api,
     assert_accessible,
     escalated_claim,
     log_in,
     log_out,
     screenshot,
+    system_key,
     tab_to,
 )
 from playwright.sync_api import Page, expect
 from servicekit import make_case
 
-from adjudicator.store.claims import act
+from adjudicator import worker
+from adjudicator.dates import rfc3339
 
 SHIPPED = {
     "shipments": [{
@@ -39,7 +43,7 @@ def _summary(page: Page, term: str) -> str:
 
 
 def test_journey_1_request_evidence_and_it_comes_back(page: Page, server: LiveServer) -> None:
-    ref = escalated_claim(server, make_case(order_id="PO-J1"))
+    ref, key = escalated_claim(server, make_case(order_id="PO-J1"))
     log_in(page, server, "sam")
     expect(page.get_by_role("link", name="Needs staff")).to_have_attribute("aria-current", "page")
     row = page.get_by_role("row").filter(has_text="PO-J1")
@@ -61,9 +65,8 @@ def test_journey_1_request_evidence_and_it_comes_back(page: Page, server: LiveSe
     page.get_by_role("link", name="Queue").click()
     page.get_by_role("link", name="Waiting on parties").click()
     expect(page.get_by_role("row").filter(has_text="PO-J1")).to_contain_text("supplier")
-    with server.app.app_context():  # the supplier's evidence arrives through the service
-        act(server.store, server.app.extensions["adjudicator"].decider, ref,
-            "submit_evidence", SHIPPED, SYSTEM, party="supplier")  # fmt: skip
+    # the supplier's evidence arrives through the API
+    api(server, key, f"/v1/claims/{ref}/submit_evidence", {"as": "supplier", **SHIPPED})
     page.get_by_role("link", name="Needs staff").click()
     page.get_by_role("row").filter(has_text="PO-J1").get_by_role("link").click()
     expect(page.locator(".badge.status")).to_have_text("platform review / awaiting staff")
@@ -71,6 +74,37 @@ def test_journey_1_request_evidence_and_it_comes_back(page: Page, server: LiveSe
     assert _summary(page, "Recommended") != before
     expect(page.get_by_role("cell", name="S1", exact=True)).to_be_visible()
     assert_accessible(page, "the claim with new evidence")
+
+
+def test_journey_3_the_timer_escalates_and_a_missed_clock_is_red(
+    page: Page, server: LiveServer
+) -> None:
+    clock = server.app.config["CLOCK"]
+    case = make_case(order_id="PO-J3")
+    case.pop("as_of", None)
+    case["claim"]["filed_at"] = rfc3339(clock() - timedelta(hours=1))
+    key = system_key(server)
+    ref = api(server, key, "/v1/claims", case)["claim_ref"]
+    log_in(page, server, "sam")
+    expect(page.get_by_role("cell", name="No claims here.")).to_be_visible()  # not yet
+    clock.offset = timedelta(days=8)  # past auto_escalation_at (filed + 168 h)
+    escalate = {"claims.auto_escalate": worker.JOBS["claims.auto_escalate"]}
+    assert worker.run_once(server.store, escalate) == {"claims.auto_escalate": 1}
+    page.reload()
+    row = page.get_by_role("row").filter(has_text="PO-J3")
+    expect(row).to_contain_text("platform review / awaiting staff")
+    assert_accessible(page, "the queue after the timer")
+    row.get_by_role("link").click()
+    expect(page).to_have_url(f"{server.url}/console/claims/{ref}")
+    missed = page.locator(".clock").filter(has_text="supplier response due")
+    expect(missed).to_contain_text("missed")
+    overdue = missed.locator(".countdown.overdue")
+    expect(overdue).to_have_text(re.compile(r"^-\d+d \d+h$"))
+    color = overdue.evaluate("e => getComputedStyle(e).color")
+    assert color == "rgb(164, 22, 26)"  # red
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline).to_contain_text("claim.escalated")
+    assert_accessible(page, "the auto-escalated claim")
 
 
 def test_journey_2_four_eyes(page: Page, server: LiveServer) -> None:

@@ -90,13 +90,14 @@ def test_the_preview_decides_with_the_deciders_of_post_decisions(
 def test_claim_pages_and_actions_are_the_claims_service(
     app: Flask, client: FlaskClient, users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The claims API and the console share adjudicator.store.claims (docs/lifecycle.md):
-    # the console's functions are those very objects, and each page or action calls one.
+    # The claims API (api.blueprints.claims) and the console call the very same functions
+    # of adjudicator.store.claims, and each console page or action calls one.
     import adjudicator.store.claims as service
+    import api.blueprints.claims as api_claims
     import api.console.claims as console_claims
 
     calls = {
-        name: _spy(monkeypatch, name, service, console_claims)
+        name: _spy(monkeypatch, name, service, api_claims, console_claims)
         for name in ("open_claim", "act", "get_claim", "list_claims", "claim_events")
     }
     login(client, "staff")
@@ -115,6 +116,13 @@ def test_claim_pages_and_actions_are_the_claims_service(
     assert len(calls["open_claim"]) == 1 and calls["open_claim"][0][0] is store(app)
     assert [c[2:4] for c in calls["act"]] == [(ref, "note")]
     assert calls["list_claims"] and calls["get_claim"] and calls["claim_events"]
+    key = create_key(store(app), role="staff", name="s", actor=OPERATOR)[1]
+    api_note = {"text": "from the API"}
+    noted = client.post(f"/v1/claims/{ref}/note", json=api_note, headers=auth(key))
+    assert noted.status_code == 200
+    assert client.get(f"/v1/claims/{ref}", headers=auth(key)).status_code == 200
+    assert [c[2:4] for c in calls["act"]] == [(ref, "note"), (ref, "note")]
+    assert len(calls["get_claim"]) >= 2
 
 
 def test_the_export_and_checkpoints_are_the_apis(

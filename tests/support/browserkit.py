@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Page
@@ -77,18 +79,38 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
 
-SYSTEM = Actor(key_id="orders-sys", name="orders", role="system")
+class OffsetClock:
+    """The live server's clock: the real time, moved on by ``offset`` when a test says so."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
-def escalated_claim(server: LiveServer, case: dict[str, Any]) -> str:
-    """A claim an order system opened and its buyer escalated (awaiting staff)."""
-    from adjudicator.store.claims import act, open_claim
+def system_key(server: LiveServer) -> str:
+    """A new API key of an upstream order system (acts for the buyer and the supplier)."""
+    from adjudicator.store import create_key
 
-    decider = server.app.extensions["adjudicator"].decider
-    with server.app.app_context():
-        record, _ = open_claim(server.store, decider, case, SYSTEM)
-        act(server.store, decider, record.ref, "escalate", {}, SYSTEM, party="buyer")
-    return record.ref
+    return create_key(server.store, role="system", name="orders", actor=OPERATOR)[1]
+
+
+def api(server: LiveServer, key: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST ``body`` to the claims API as an upstream system would; the JSON answer."""
+    response = httpx.post(f"{server.url}{path}", json=body,
+                          headers={"Authorization": f"Bearer {key}"}, timeout=30)  # fmt: skip
+    assert response.status_code in (200, 201), response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def escalated_claim(server: LiveServer, case: dict[str, Any]) -> tuple[str, str]:
+    """A claim an order system filed through the API and its buyer escalated: (ref, key)."""
+    key = system_key(server)
+    ref = str(api(server, key, "/v1/claims", case)["claim_ref"])
+    api(server, key, f"/v1/claims/{ref}/escalate", {"as": "buyer"})
+    return ref, key
 
 
 def tab_to(page: Page, selector: str, limit: int = 120) -> None:
