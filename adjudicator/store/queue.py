@@ -6,7 +6,8 @@ the console's queue is the API's ``list_claims`` (same query, same indexed
 sort by next due time, same cursor) and not a query of its own. Every tab is
 a condition on the indexed ``status`` and ``next_due`` columns:
 
-- ``needs_staff``: awaiting_staff and pending_approval (staff must act)
+- ``needs_staff``: awaiting_staff, and pending_approval unless the viewer
+  (``viewer``, the acting identity) made the proposal: they cannot approve it
 - ``waiting``: awaiting_supplier, awaiting_buyer, awaiting_evidence (a party must)
 - ``approval``: pending_approval
 - ``at_risk``: open or refund claims whose next duty is overdue or due within
@@ -44,6 +45,7 @@ class QueueFilter(ClaimFilter):
 
     tab: str = "needs_staff"
     search: str | None = None
+    viewer: str | None = None
 
     def apply(self, query: Select[Any], now: datetime) -> Select[Any]:
         """The claim filter's conditions, then the tab's and the search's."""
@@ -53,6 +55,15 @@ class QueueFilter(ClaimFilter):
             raise InvalidRequest("invalid search", {"q": ["Too long."]})
         query = ClaimFilter.apply(self, query, now)
         query = query.where(ClaimRow.status.in_(TABS[self.tab]))
+        if self.tab == "needs_staff" and self.viewer is not None:
+            proposer = ClaimRow.state[("proposal", "by")].as_string()
+            query = query.where(
+                or_(
+                    ClaimRow.status != "pending_approval",
+                    proposer.is_(None),
+                    proposer != self.viewer,
+                )
+            )
         if self.tab == "at_risk":
             query = query.where(ClaimRow.next_due < now + AT_RISK)
         if self.search:

@@ -76,6 +76,7 @@ def register(blp: Blueprint, render: Any) -> None:
             order_id=request.args.get("order_id") or None,
             tab=tab,
             search=request.args.get("q") or None,
+            viewer=console_actor().key_id,
         )
         errors: dict[str, list[str]] = {}
         try:

@@ -127,8 +127,10 @@ def test_four_eyes_the_proposer_sees_approve_disabled_with_the_reason(
     assert "You cannot approve: The proposer may not approve or decline their own proposal." in page
     forced = _act(client, ref, action="approve")
     assert forced[0] == 403  # and the server refuses it too
+    assert f'id="claim-{ref}"' not in client.get("/console/").get_data(as_text=True)
     client.post("/console/logout", data={"csrf_token": csrf_token(client, "/console/")})
     login(client, "staff2")
+    assert f'id="claim-{ref}"' in client.get("/console/").get_data(as_text=True)  # Needs staff
     status, page = _act(client, ref, action="approve")
     assert status == 200 and "Proposal approved" in page
     assert "refund / pending" in page and "refund initiation due" in page
