@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http bench-console lint typecheck regress clean chromium
+.PHONY: run test install dev bench bench-http bench-sync bench-replay bench-console lint typecheck regress docs clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,15 +22,20 @@ $(DEVSTAMP): pyproject.toml $(STAMP)
 install: $(STAMP)
 dev: $(DEVSTAMP)
 
+# make run PORT=8080 HOST=0.0.0.0 (defaults: ADJUDICATOR_PORT / ADJUDICATOR_HOST, else 8000, 127.0.0.1)
 run: $(STAMP)
 	$(BIN)/adjudicator db upgrade
 	@echo ""
-	@echo "  API:     http://$${ADJUDICATOR_HOST:-127.0.0.1}:$${ADJUDICATOR_PORT:-8000}/v1/"
-	@echo "  Console: http://$${ADJUDICATOR_HOST:-127.0.0.1}:$${ADJUDICATOR_PORT:-8000}/console/"
+	@echo "  API:     http://$(if $(HOST),$(HOST),$${ADJUDICATOR_HOST:-127.0.0.1}):$(if $(PORT),$(PORT),$${ADJUDICATOR_PORT:-8000})/v1/"
+	@echo "  Console: http://$(if $(HOST),$(HOST),$${ADJUDICATOR_HOST:-127.0.0.1}):$(if $(PORT),$(PORT),$${ADJUDICATOR_PORT:-8000})/console/"
 	@echo "  First console user (in another terminal):"
 	@echo "    $(BIN)/adjudicator users create --name YOUR_NAME --role admin"
 	@echo ""
-	$(BIN)/adjudicator serve
+	$(BIN)/adjudicator serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+
+# docs/contract.md from the schemas (a test fails when the committed file is stale)
+docs: $(STAMP)
+	$(BIN)/python -m api.contractdoc > docs/contract.md
 
 regress: $(STAMP)
 	$(BIN)/adjudicator regress
@@ -60,8 +65,10 @@ bench: $(STAMP)
 bench-http: $(DEVSTAMP)
 	$(BIN)/python -m bench.http
 
-bench-console: $(DEVSTAMP)
-	$(BIN)/python -m bench.console
+bench-sync: $(STAMP)
+	$(BIN)/python -m bench.sync
+bench-replay: $(STAMP)
+	$(BIN)/python -m bench.replay
 
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis

@@ -16,6 +16,13 @@ type                                      status  when
 ``urn:adjudicator:problem:invalid-transition`` 409 not an action the claim takes now (``allowed``)
 ``urn:adjudicator:problem:stale-proposal`` 409 approving a proposal made on an older case revision
 ``urn:adjudicator:problem:claim-exists``    409  an open claim on the order has that claim_id
+``urn:adjudicator:problem:stale-report``    409   activation: the report is older than 7 days or
+                                                  measured against another active version
+``urn:adjudicator:problem:report-mismatch`` 409   activation: the report is not a succeeded replay
+                                                  of the version's exact digest
+``urn:adjudicator:problem:request-closed``  409   activation: the request was already approved
+``urn:adjudicator:problem:already-active``  409   activation: the version is already active
+``urn:adjudicator:problem:nothing-to-roll-back`` 409 rollback: no earlier version to return to
 ``urn:adjudicator:problem:payload-too-large`` 413 the body is over the limit
 ``urn:adjudicator:problem:invalid-case``    422   the case document breaks the contract
 ``urn:adjudicator:problem:unknown-ruleset`` 422   ``?ruleset=`` names no loaded version
@@ -55,6 +62,7 @@ from adjudicator.store import (
     InvalidRequest,
     NotFound,
 )
+from adjudicator.store.activation import GovernanceConflict, SelfApproval
 from adjudicator.store.claims import ClaimExists, ClaimIdempotencyConflict
 
 PROBLEM_JSON = "application/problem+json"
@@ -174,6 +182,10 @@ def _core_error(error: AdjudicatorError) -> Response:
         )
     if isinstance(error, NotFound):
         return problem_response(404, "not-found", f"No {error.kind} with that id.")
+    if isinstance(error, SelfApproval):
+        return problem_response(403, "forbidden", str(error))
+    if isinstance(error, GovernanceConflict):
+        return problem_response(409, error.kind, str(error))
     if isinstance(error, InvalidRequest):
         return problem_response(422, "invalid-request", str(error), error.errors)
     if isinstance(error, DatabaseUnavailable):

@@ -10,6 +10,7 @@ factory, and each worker builds its own app (and its own engine host).
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import shutil
 import tempfile
@@ -37,12 +38,46 @@ from adjudicator.store import (
     open_store,
     revoke_key,
 )
+from adjudicator.store.config import database_url_from_env, secret_path, shown_url
+from adjudicator.store.keys import count_keys
 
 APP_FACTORY = "api:create_app({{'RECYCLE_ON_ENGINE_FAULT': True, 'RATE_SHARES': {workers}}})"
 
 
 def _config() -> StoreConfig:
-    return StoreConfig.from_env(os.environ, Path.cwd())
+    try:
+        url = database_url_from_env(os.environ, Path.cwd())
+        _refuse_a_second_secret(url)
+        return StoreConfig.from_env(os.environ, Path.cwd())
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except DatabaseUnavailable as exc:
+        where = f"DATABASE_URL={shown_url(os.environ.get('DATABASE_URL', ''))}"
+        raise click.ClickException(f"{exc} ({where}): {exc.__cause__}") from exc
+
+
+def _refuse_a_second_secret(url: str) -> None:
+    """Stop before making a new key secret for a database whose keys were made under another.
+
+    A new secret would silently invalidate every existing key (each is stored as an
+    HMAC under the secret it was made with), so a run that would create the secret
+    file while the database already holds keys stops and says where it looked.
+    """
+    path = secret_path(os.environ, url)
+    if path is None or path.exists():
+        return
+    throwaway = StoreConfig(database_url=url, key_secret=b"\0" * 32)
+    store = open_store(throwaway)
+    try:
+        keys = count_keys(store)
+    finally:
+        store.close()
+    if keys:
+        raise SettingsError(
+            f"no key secret at {path}, but the database holds {keys} API key(s) made under "
+            f"a secret: a new one would invalidate them all. Point ADJUDICATOR_KEY_SECRET_FILE "
+            f"at the secret they were made with (or set ADJUDICATOR_KEY_SECRET)."
+        )
 
 
 def _operator() -> Actor:
@@ -62,7 +97,8 @@ def _store(*, migrate: bool) -> Iterator[Store]:
         yield store
     except DatabaseUnavailable as exc:
         hint = "" if migrate else " (has `adjudicator db upgrade` been run?)"
-        raise click.ClickException(f"{exc}: {exc.__cause__}{hint}") from exc
+        where = f" (DATABASE_URL={shown_url(store.db.engine.url.render_as_string())})"
+        raise click.ClickException(f"{exc}{where}: {exc.__cause__}{hint}") from exc
     except AdjudicatorError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -236,6 +272,7 @@ def register(main: click.Group) -> None:
 
     audit_cli.register(audit_group, db_group)
     main.add_command(_worker_command())
+    importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
     main.add_command(users_group)
 
 

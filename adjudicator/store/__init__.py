@@ -14,6 +14,11 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.chain`      appending to the hash-chained audit log (one statement on PostgreSQL)
 - :mod:`.audit`      reading the audit log: list, verify
 - :mod:`.keys`       API keys: create, list, revoke, authenticate
+- :mod:`.readiness`  ``/readyz``'s probe: the database takes a write, answered within 1 s
+- :mod:`.hardening_models` the readiness probe's table
+- :mod:`.replays`    replay jobs (impact analysis) as records; :mod:`.replay_job` runs one
+- :mod:`.active`     the active ruleset version, read with a short per-process cache
+- :mod:`.activation` the gated acts that change it: request, approval, rollback
 """
 
 from adjudicator.store.actor import Actor

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import threading
 import weakref
@@ -231,6 +232,9 @@ def due(store: Store, settings: AuditSettings) -> bool:
     return waited >= settings.every_seconds
 
 
+_unconfigured_warned = threading.Event()
+
+
 def checkpoint_job(store: Store) -> int:
     """The worker's job: sign a checkpoint when one is due (1), else nothing (0).
 
@@ -239,6 +243,15 @@ def checkpoint_job(store: Store) -> int:
     log it loudly, never sign over it.
     """
     settings = AuditSettings.from_env(os.environ, store.db.engine.url.render_as_string(False))
+    if settings.key_file is None:
+        # No key configured and no database file to keep one beside (PostgreSQL):
+        # say so once per process instead of failing every round of the worker.
+        if not _unconfigured_warned.is_set():
+            _unconfigured_warned.set()
+            logging.getLogger("adjudicator.worker").warning(
+                "audit checkpoints are off: set ADJUDICATOR_AUDIT_KEY_FILE to sign them"
+            )
+        return 0
     if not due(store, settings):
         return 0
     make_checkpoint(store, settings.signer())

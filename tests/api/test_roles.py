@@ -16,6 +16,8 @@ ANYONE = None
 ANY_KEY = frozenset(ROLES)
 ADMIN_ONLY: frozenset[str] = frozenset()
 SUBSCRIPTION = {"url": "https://orders.example/hooks", "events": ["*"]}
+ADMIN: frozenset[str] = frozenset()
+NO_SUCH = "00000000-0000-4000-8000-000000000000"
 OVERRIDE = {"outcome": "upheld_partial", "refund": {"amount": "10.00"}, "justification": "ok"}
 
 # method, path template, roles allowed (admin always is), success status, JSON body
@@ -70,6 +72,22 @@ ROUTES: list[tuple[str, str, frozenset[str] | None, int, Any]] = [
             ("refund_completed", {"system", "staff"}, 409, {}),
         ]
     ),
+    # rules governance: admin only to act; a role allowed past the key check gets the
+    # status its (empty) database gives: no such replay/request, nothing to roll back
+    ("POST", "/v1/replays", ADMIN, 202, {"candidate": "{version}"}),
+    ("GET", "/v1/replays/{replay_id}", frozenset({"auditor"}), 404, None),
+    ("GET", "/v1/replays/{replay_id}/changes.csv", frozenset({"auditor"}), 404, None),
+    (
+        "POST",
+        "/v1/rulesets/{version}/activation-requests",
+        ADMIN,
+        422,
+        {"report": NO_SUCH, "reason": "r"},
+    ),
+    ("GET", "/v1/activation-requests/{request_id}", frozenset({"auditor"}), 404, None),
+    ("POST", "/v1/activation-requests/{request_id}/approve", ADMIN, 404, None),
+    ("GET", "/v1/activations/active", ANY_KEY, 200, None),
+    ("POST", "/v1/activations/rollback", ADMIN, 409, {"reason": "r"}),
 ]
 CALLERS = [*ROLES, "revoked", "malformed", None]
 
@@ -124,8 +142,12 @@ def test_route_by_role(
         seq=1,
         webhook_id=subscription.webhook_id,
         claim_ref=claim["claim_ref"],
+        replay_id=NO_SUCH,
+        request_id=NO_SUCH,
     )
     payload = make_case() if body == "case" else body
+    if isinstance(payload, dict) and payload.get("candidate") == "{version}":
+        payload = {"candidate": version}
     response = client.open(path, method=method, json=payload, headers=auth(token))
     assert response.status_code == _expected(allowed, success, caller), response.get_data(
         as_text=True

@@ -67,6 +67,14 @@ OPERATIONS = [
     ("GET", "/v1/claims/{claim_ref}"),
     ("GET", "/v1/claims/{claim_ref}/events"),
     *(("POST", f"/v1/claims/{{claim_ref}}/{action}") for action in API_ACTIONS),
+    ("POST", "/v1/replays"),
+    ("GET", "/v1/replays/{replay_id}"),
+    ("GET", "/v1/replays/{replay_id}/changes.csv"),
+    ("POST", "/v1/rulesets/{version}/activation-requests"),
+    ("GET", "/v1/activation-requests/{request_id}"),
+    ("POST", "/v1/activation-requests/{request_id}/approve"),
+    ("GET", "/v1/activations/active"),
+    ("POST", "/v1/activations/rollback"),
 ]
 
 

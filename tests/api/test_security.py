@@ -40,6 +40,11 @@ APPENDING = {
     ("/v1/webhooks/<webhook_id>", "DELETE"),  # webhook.deleted
     ("/v1/claims", "POST"),
     *((f"/v1/claims/<claim_ref>/{action}", "POST") for action in API_ACTIONS),
+    # the rules-governance acts (audited), and starting a replay (its own row only)
+    ("/v1/replays", "POST"),
+    ("/v1/rulesets/<version>/activation-requests", "POST"),
+    ("/v1/activation-requests/<request_id>/approve", "POST"),
+    ("/v1/activations/rollback", "POST"),
 }
 
 
@@ -159,3 +164,22 @@ def test_reading_every_route_appends_nothing(
                 path = path.replace(f"<{name}>", value)
             assert client.get(path, headers=auth(keys["admin"])).status_code < 500, path
     assert chain_length(store(app)) == before
+
+
+def test_limited_responses_carry_the_ietf_ratelimit_fields(limited: Flask) -> None:
+    token = create_key(store(limited), role="system", name="fields", actor=OPERATOR)[1]
+    client = limited.test_client()
+    seen = []
+    for _ in range(4):
+        response = client.get("/v1/rulesets", headers=auth(token))
+        seen.append((response.status_code, response.headers.get("RateLimit")))
+        # a bucket of 3 that refills at 0.01/s: 300 s to refill from empty
+        assert response.headers["RateLimit-Policy"] == '"per-key";q=3;w=300'
+    assert [status for status, _ in seen] == [200, 200, 200, 429]
+    remaining = [field.split(";")[1] for _, field in seen]
+    assert remaining == ["r=2", "r=1", "r=0", "r=0"]
+    assert all(field.startswith('"per-key";') for _, field in seen)
+    resets = [int(field.split(";t=")[1]) for _, field in seen]
+    assert 99 <= resets[0] <= 100 and 299 <= resets[2] <= 300  # seconds until full again
+    # No key, no bucket: a 401 carries no fields.
+    assert "RateLimit" not in client.get("/v1/rulesets").headers

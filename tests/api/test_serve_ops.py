@@ -69,7 +69,7 @@ class Served:
 def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
     env = {
         **os.environ,
-        "ADJUDICATOR_KEY_SECRET": "ops-test",
+        "ADJUDICATOR_KEY_SECRET": "ops-test-secret-of-at-least-32-bytes",
         "ADJUDICATOR_GRACEFUL_TIMEOUT": str(GRACE),
         "ADJUDICATOR_WORKERS": "2",
         "ADJUDICATOR_THREADS": "4",

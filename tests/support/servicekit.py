@@ -24,6 +24,11 @@ from sqlalchemy.schema import CreateSchema, DropSchema
 from adjudicator.store import Store, StoreConfig, open_store
 from adjudicator.store.audit_models import CheckpointRow
 from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
+from adjudicator.store.governance_models import (
+    ActivationRequestRow,
+    ReplayRow,
+    RulesetActivationRow,
+)
 from adjudicator.store.models import (
     GENESIS_HASH,
     ApiKeyRow,
@@ -42,7 +47,7 @@ from api.examples import WORKED_EXAMPLE_1
 
 PG_ENV = "ADJUDICATOR_TEST_DATABASE_URL"
 ROLES = ("system", "staff", "auditor", "admin")
-KEY_SECRET = b"test-secret"
+KEY_SECRET = b"test-secret-of-at-least-32-bytes-0123456789"
 
 
 def make_case(
@@ -113,6 +118,8 @@ def open_test_store(url: str, clock: Any = None) -> Store:
 def reset(store: Store) -> None:
     """Empty every table and rewind the chain head."""
     with store.db.write() as session:
+        for governance in (RulesetActivationRow, ActivationRequestRow, ReplayRow):
+            session.execute(delete(governance))
         session.execute(delete(AuditEntryRow))
         for table in (
             WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow,
