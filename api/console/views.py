@@ -31,6 +31,7 @@ from adjudicator.errors import InvalidCase, UnknownRuleset
 from adjudicator.store import NotFound, get_decision
 from adjudicator.store.audit import export_bounds, iter_entries, list_audit, verify_audit
 from adjudicator.store.checkpoints import list_checkpoints, verifier_keys
+from adjudicator.store.impact_reports import list_replays
 from adjudicator.store.preview import preview_decision
 from adjudicator.store.users import LoginRefused, count_users, log_in, log_out
 from api.blueprints import audit as api_audit
@@ -213,7 +214,8 @@ def blueprint(csrf: CSRFProtect) -> Blueprint:
     def rules() -> Page:
         catalog = services().adjudicator.catalog
         versions = [catalog.get(version) for version in catalog.versions]
-        return render("rules", versions=versions, active=catalog.active.version)
+        replays = list_replays(services().store, limit=20)
+        return render("rules", versions=versions, active=catalog.active.version, replays=replays)
 
     return blp
 

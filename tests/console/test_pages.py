@@ -159,3 +159,18 @@ def test_the_audit_page_lists_checkpoints_and_exports_the_log(
     csv_export = client.get("/console/audit/export?format=csv")
     assert csv_export.headers["Content-Disposition"].endswith('.csv"')
     assert csv_export.get_data(as_text=True).count("\n") == len(lines) + 1
+
+
+def test_the_rules_page_lists_the_impact_reports(
+    app: Flask, adjudicator, staff: FlaskClient
+) -> None:
+    from adjudicator.store.replays import ReplaySpec, create_replay
+
+    empty = staff.get("/console/rules").get_data(as_text=True)
+    assert "No candidate version has been replayed yet" in empty
+    version = adjudicator.catalog.active.version
+    create_replay(store(app), adjudicator, ReplaySpec(candidate=version), active=version,
+                  actor=SYSTEM)  # fmt: skip
+    page = staff.get("/console/rules").get_data(as_text=True)
+    assert "Impact reports of candidate versions" in page
+    assert "<td>queued</td>" in page and "cli:test" in page
