@@ -51,7 +51,7 @@ from adjudicator.store.config import (
     key_secret_from_env,
 )
 from adjudicator.store.readiness import ReadinessProbe
-from api import docs, metrics, observe, problems, ratelimit, strictquery
+from api import console, docs, metrics, observe, problems, ratelimit, strictquery
 from api.blueprints import (
     audit,
     claims,
@@ -151,6 +151,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
     for module in (health, decisions, rulesets, audit, claims, webhooks, replays, governance):
         api.register_blueprint(module.blueprint())
+    console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)
     docs.register(app, "/v1/openapi.json")
     problems.register(app)

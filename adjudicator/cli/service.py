@@ -23,6 +23,7 @@ import click
 import orjson
 
 from adjudicator.cli.core import load_rules_catalog
+from adjudicator.cli.users import users_group  # the console's accounts
 from adjudicator.errors import AdjudicatorError
 from adjudicator.settings import ServiceSettings, SettingsError
 from adjudicator.store import (
@@ -272,6 +273,7 @@ def register(main: click.Group) -> None:
     audit_cli.register(audit_group, db_group)
     main.add_command(_worker_command())
     importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
+    main.add_command(users_group)
 
 
 def _worker_command() -> click.Command:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from adjudicator.canonical import canonical_json, case_digest, sha256_hex
 from adjudicator.store.keys import ROLES
 from adjudicator.store.models import ApiKeyRow, AuditEntryRow, DecisionRow
+from adjudicator.store.users_crosscheck import first_user_mismatch
 
 DECISION_ACTIONS = ("decision.created", "decision.overridden")
 _BATCH = 500
@@ -194,7 +195,7 @@ def first_decision_mismatch(session: Session, head_seq: int) -> Mismatch | None:
 
 
 # Run in order by verify_audit once the chain holds; the first mismatch is reported.
-ROW_CHECKS: list[RowCheck] = [first_decision_mismatch, first_key_mismatch]
+ROW_CHECKS: list[RowCheck] = [first_decision_mismatch, first_key_mismatch, first_user_mismatch]
 
 
 def first_row_mismatch(session: Session, head_seq: int) -> Mismatch | None:

@@ -169,4 +169,5 @@ from adjudicator.store import audit_models  # noqa: E402, F401  (checkpoints)
 from adjudicator.store import claims_models as _claims_models  # noqa: E402, F401
 from adjudicator.store import governance_models as _governance_models  # noqa: E402,F401
 from adjudicator.store import hardening_models as _hardening_models  # noqa: E402, F401
+from adjudicator.store import users_models as _users_models  # noqa: E402, F401  (console)
 from adjudicator.store import webhook_models as _webhook_models  # noqa: E402, F401

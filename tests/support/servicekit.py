@@ -37,6 +37,7 @@ from adjudicator.store.models import (
     DecisionRow,
     OutboxRow,
 )
+from adjudicator.store.users_models import UserRow
 from adjudicator.store.webhook_models import (
     WebhookAttemptRow,
     WebhookDeliveryRow,
@@ -73,6 +74,11 @@ class StepClock:
         with self._lock:
             self._now += self._step
             return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock on by ``delta`` (on top of its steps)."""
+        with self._lock:
+            self._now += delta
 
 
 def pg_base_url() -> str | None:
@@ -123,6 +129,7 @@ def reset(store: Store) -> None:
         session.execute(delete(CheckpointRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
+        session.execute(delete(UserRow))
         session.execute(
             update(AuditHeadRow).values(seq=0, prev_hash=GENESIS_HASH, hash=GENESIS_HASH)
         )
