@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http bench-sync bench-replay bench-console lint typecheck regress docs clean chromium
+.PHONY: run test install dev bench bench-http bench-sync bench-replay bench-console bench-webhooks lint typecheck regress docs clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,8 +67,15 @@ bench-http: $(DEVSTAMP)
 
 bench-sync: $(STAMP)
 	$(BIN)/python -m bench.sync
+
 bench-replay: $(STAMP)
 	$(BIN)/python -m bench.replay
+
+bench-console: $(DEVSTAMP)
+	$(BIN)/python -m bench.console
+
+bench-webhooks: $(DEVSTAMP)
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis
