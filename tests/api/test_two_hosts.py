@@ -9,8 +9,9 @@ at once. What must hold, as ``docs/operations.md`` states it:
 - rate limits: each host keeps its own buckets, so a key gets the configured
   burst from each host (H hosts: up to H times the limit), and no more.
 
-(Signed checkpoints across hosts come with the audit workstream's checkpoints:
-a test that both hosts' checkpoints sign prefixes of the one chain belongs here.)
+- checkpoints: signed on either host with the one shared signing key, they
+  are one series over the one chain; each host serves them, and a checkpoint
+  taken on one host verifies the log as the other host extended it.
 """
 
 from __future__ import annotations
@@ -130,6 +131,22 @@ def test_two_hosts_share_idempotency_the_chain_and_document_their_limits(
     assert verified["ok"] and verified["entries"] == 3 + 12  # three keys, twelve decisions
     status, _, raw = request(one, "GET", "/v1/audit/verify", None, _auth(auditor))
     assert status == 200 and orjson.loads(raw)["entries"] == 15
+
+    # Checkpoints: host one's signer signs the chain; host two takes more decisions;
+    # host two's signer (same key file) signs again. One series, served by both.
+    signing = {**shared, "ADJUDICATOR_AUDIT_KEY_FILE": str(tmp_path / "audit-key.pem")}
+    first = _cli(signing, "audit", "checkpoint")
+    (tmp_path / "first.note").write_text(first)
+    for case in (make_case() for _ in range(3)):
+        assert _post(two, system, case)[0] == 201
+    _cli(signing, "audit", "checkpoint")
+    for port in (one, two):
+        status, _, raw = request(port, "GET", "/v1/audit/checkpoints", None, _auth(auditor))
+        listed = orjson.loads(raw)
+        assert status == 200 and [c["tree_size"] for c in listed["items"]] == [18, 15]
+        assert len(listed["verifier_keys"]) == 1
+    key = _cli(signing, "audit", "key").strip()
+    _cli(signing, "audit", "verify", "--checkpoint", str(tmp_path / "first.note"), "--key", key)
 
     # Rate limit: each host grants the key its own burst; the one after it is a 429.
     for port in (one, two):
