@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from servicekit import KEY_SECRET, make_case, pg_base_url, pg_schema  # noqa: E402
 
+from adjudicator.decision import OUTCOMES  # noqa: E402
 from adjudicator.lifecycle import STATUSES, stage_of  # noqa: E402
 from adjudicator.store import Actor  # noqa: E402
-from adjudicator.decision import OUTCOMES  # noqa: E402
 from adjudicator.store.claims import open_claim  # noqa: E402
 from adjudicator.store.claims_models import ClaimRow  # noqa: E402
 from adjudicator.store.users import create_user  # noqa: E402
