@@ -12,6 +12,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from adjudicator.contract.fields import Currency
+from adjudicator.decision import OUTCOMES
 from adjudicator.lifecycle import STAGES
 from adjudicator.lifecycle.state import WAITING_ON
 from adjudicator.store import MAX_LIMIT
@@ -175,6 +177,11 @@ class ClaimQuerySchema(Schema):
     ground = fields.String(validate=validate.OneOf(GROUNDS))
     order_id = _text()
     assignee = _text()
+    currency = Currency(metadata={"description": "the claim's currency (ISO 4217)"})
+    recommendation = fields.String(
+        validate=validate.OneOf(OUTCOMES),
+        metadata={"description": "the recommended outcome on the latest revision"},
+    )
     cursor = _text(512, metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
 

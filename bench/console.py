@@ -1,12 +1,14 @@
 """``make bench-console``: the console queue's first page with 10,000 claims stored.
 
 Opens one claim through the service (``open_claim``: engine, audit, events),
-then copies its row 9,999 times with other refs, orders, statuses and due
-times in one bulk insert (the queue reads only the ``claims`` table; copying
+then copies its row 9,999 times with other refs, orders, statuses,
+currencies, recommended outcomes, amounts claimed and due times in one bulk
+insert (the queue reads only the ``claims`` table; copying
 skips the engine and the audit chain, so ``audit verify`` of this scratch
 database would name the copies, and nothing else reads them). Then it logs a
 staff user in and times ``GET /console/`` (the Needs staff tab, 25 rows) and
-its other tabs in the app itself, through the Flask test client: server
+its other tabs, and two filtered views (currency, recommendation), in the
+app itself, through the Flask test client: server
 time, without a network or a browser. SQLite always; PostgreSQL too when
 ``ADJUDICATOR_TEST_DATABASE_URL`` is set (a scratch schema). Prints the
 median and p95 of 200 requests per tab. A benchmark, not a test: it asserts
@@ -33,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from servicekit import KEY_SECRET, make_case, pg_base_url, pg_schema  # noqa: E402
 
+from adjudicator.decision import OUTCOMES  # noqa: E402
 from adjudicator.lifecycle import STATUSES, stage_of  # noqa: E402
 from adjudicator.store import Actor  # noqa: E402
 from adjudicator.store.claims import open_claim  # noqa: E402
@@ -48,6 +51,8 @@ WAITING = {"awaiting_supplier": "supplier", "awaiting_buyer": "buyer",
            "pending_approval": "staff", "refund_pending": "staff",
            "refund_initiated": "system"}  # fmt: skip
 TABS = ("needs_staff", "waiting", "approval", "at_risk", "closed")
+FILTERED = ("needs_staff&currency=EUR", "needs_staff&recommendation=denied")  # filtered views
+CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP")
 
 
 def _fill(app: Any) -> None:
@@ -68,6 +73,9 @@ def _fill(app: Any) -> None:
                      "claim_id": f"CL-{i}", "status": status, "stage": stage_of(status),
                      "waiting_on": WAITING.get(status, "none"), "open_key": None,
                      "idempotency_key": None, "next_due": due,
+                     "currency": rng.choice(CURRENCIES),
+                     "recommended_outcome": rng.choice(OUTCOMES),
+                     "amount_claimed": rng.choice((None, f"{rng.randint(1, 20000)}.00")),
                      "due_sort": due or base["due_sort"]})  # fmt: skip
     with store.db.write() as session:
         for start in range(0, len(rows), 1000):
@@ -90,7 +98,7 @@ def _measure(url: str, label: str) -> None:
     assert token is not None
     form = {"username": "bench", "password": "bench password", "csrf_token": token.group(1)}
     assert client.post("/console/login", data=form).status_code == 302
-    for tab in TABS:
+    for tab in TABS + FILTERED:
         for _ in range(10):  # warm up: templates compiled, connections pooled
             client.get(f"/console/?tab={tab}")
         times = []
@@ -101,7 +109,7 @@ def _measure(url: str, label: str) -> None:
             assert response.status_code == 200
         rows = response.get_data(as_text=True).count('id="claim-')
         times.sort()
-        print(f"  {tab:12} first page ({rows:2} rows): median {statistics.median(times):6.2f} ms"
+        print(f"  {tab:34} first page ({rows:2} rows): median {statistics.median(times):6.2f} ms"
               f"   p95 {times[int(len(times) * 0.95)]:6.2f} ms")  # fmt: skip
     store.close()
 

@@ -54,6 +54,7 @@ from adjudicator.store.claims_records import (
 from adjudicator.store.claims_writes import (
     Event,
     NewDecision,
+    claimed_amount,
     digest,
     jsonable,
     open_key,
@@ -189,6 +190,7 @@ def open_claim(
                 order_id=order_id,
                 claim_id=claim_id,
                 ground=str(body["claim"]["ground"]),
+                amount_claimed=claimed_amount(body),
                 event_count=0,
                 open_key=key,
                 filed_at=parse_time(state.filed_at),

@@ -7,6 +7,9 @@
   claim_id)`` and lets a new claim follow a closed one. ``due_sort`` is the
   next duty's due time (far future when none), the list's sort key;
   ``timer_due`` is when the worker must act (auto-escalation, evidence lapse).
+  ``currency``, ``recommended_outcome`` and ``amount_claimed`` (the latest
+  revision's, as its decimal string; none when the case names none) are what
+  the console queue filters and shows without reading the state.
 - ``claim_revisions``: every revision of the case document, with the decision
   the engine made on it.
 - ``claim_events``: every accepted action in order, with the audit entry that
@@ -41,6 +44,9 @@ class ClaimRow(Base):
     order_id: Mapped[str] = mapped_column(String(200), index=True)
     claim_id: Mapped[str] = mapped_column(String(200))
     ground: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    recommended_outcome: Mapped[str] = mapped_column(String(32))
+    amount_claimed: Mapped[str | None] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24))
     waiting_on: Mapped[str] = mapped_column(String(16))
@@ -63,6 +69,7 @@ class ClaimRow(Base):
     __table_args__ = (
         Index("ix_claims_due_sort_ref", "due_sort", "ref"),
         Index("ix_claims_status_due_sort", "status", "due_sort", "ref"),
+        Index("ix_claims_recommended_outcome_due_sort", "recommended_outcome", "due_sort", "ref"),
     )
 
 

@@ -9,6 +9,7 @@ An upstream system (role ``system``) sees only the claims it opened.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,9 +17,11 @@ from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 
+from adjudicator.decision import OUTCOMES
 from adjudicator.lifecycle import STAGES, ClaimState, available_actions, statuses_for
 from adjudicator.lifecycle.clocks import AT_RISK
 from adjudicator.lifecycle.table import Acting
+from adjudicator.money import is_currency
 from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
 from adjudicator.store.claims_records import (
     ClaimEvent,
@@ -38,6 +41,8 @@ from adjudicator.store.pagination import (
 )
 from adjudicator.store.records import IDENTIFIER_MAX, check_text, is_decision_id
 from adjudicator.store.store import Store
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def _record(row: ClaimRow, viewer: Viewer, now: datetime, **more: Any) -> ClaimRecord:
@@ -89,7 +94,11 @@ def claim_events(store: Store, ref: str, viewer: Viewer) -> list[ClaimEvent]:
 
 @dataclass(frozen=True, slots=True)
 class ClaimFilter:
-    """Which claims to list; every field optional (``status`` as lifecycle.md writes it)."""
+    """Which claims to list; every field optional (``status`` as lifecycle.md writes it).
+
+    ``currency`` is an ISO 4217 code, ``recommendation`` an outcome of the
+    contract (the engine's recommended outcome on the latest revision).
+    """
 
     stage: str | None = None
     status: str | None = None
@@ -99,6 +108,8 @@ class ClaimFilter:
     ground: str | None = None
     order_id: str | None = None
     assignee: str | None = None
+    currency: str | None = None
+    recommendation: str | None = None
 
     def apply(self, query: Select[Any], now: datetime) -> Select[Any]:
         """``query`` narrowed to the claims this filter selects at ``now``."""
@@ -110,6 +121,14 @@ class ClaimFilter:
                 query = query.where(getattr(ClaimRow, name) == value)
         if self.stage is not None and self.stage not in STAGES:
             errors["stage"] = [f"Must be one of: {', '.join(STAGES)}."]
+        if self.currency is not None:
+            if not (_CURRENCY.fullmatch(self.currency) and is_currency(self.currency)):
+                errors["currency"] = ["Must be an upper-case ISO 4217 code, such as USD."]
+            query = query.where(ClaimRow.currency == self.currency)
+        if self.recommendation is not None:
+            if self.recommendation not in OUTCOMES:
+                errors["recommendation"] = [f"Must be one of: {', '.join(OUTCOMES)}."]
+            query = query.where(ClaimRow.recommended_outcome == self.recommendation)
         if errors:
             raise InvalidRequest("invalid filter", errors)
         if self.stage is not None or self.status is not None:

@@ -142,6 +142,7 @@ class ClaimRecord:
     available: list[Available]
     case: dict[str, Any] | None = None
     revisions: list[Revision] | None = None
+    amount_claimed: str | None = None  # the latest revision's, in the claim's currency
 
     @property
     def status(self) -> str:
@@ -211,4 +212,5 @@ def claim_record(
         available=available,
         case=case,
         revisions=revisions,
+        amount_claimed=row.amount_claimed,
     )

@@ -81,6 +81,17 @@ def recommendation(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def claimed_amount(case: Mapping[str, Any]) -> str | None:
+    """The case's ``claim.amount_claimed`` as its decimal string (none when it names none).
+
+    The claim row keeps it beside the recommendation so the queue shows it
+    without reading the case revision.
+    """
+    claim = case.get("claim")
+    amount = claim.get("amount_claimed") if isinstance(claim, Mapping) else None
+    return amount if isinstance(amount, str) else None
+
+
 def prior_claims(session: Session, order_id: str, sent: Any) -> Any:
     """``sent`` with every claim the service closed (or granted a refund) on the order.
 
@@ -207,6 +218,8 @@ def summary(state: ClaimState, events: Sequence[EventRecord], now: datetime) -> 
         "status": state.status,
         "waiting_on": state.waiting_on(),
         "assignee": state.assignee,
+        "currency": state.currency,
+        "recommended_outcome": str(state.recommendation["outcome"]),
         "revision": state.revision,
         "state": state.to_json(),
         "clocks": {"clocks": snapshot(clocks)},
@@ -255,6 +268,7 @@ def record_event(
     for decision in decisions:
         decision.insert(session, now, actor)
     if case is not None:
+        row.amount_claimed = claimed_amount(case)  # the latest revision's claim
         decision_id = str(state.recommendation["decision_id"])
         session.add(
             ClaimRevisionRow(

@@ -183,6 +183,8 @@ def blueprint() -> Blueprint:
                         "ground",
                         "order_id",
                         "assignee",
+                        "currency",
+                        "recommendation",
                     )
                 }
             )

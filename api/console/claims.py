@@ -15,6 +15,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adjudicator.dates import rfc3339
+from adjudicator.decision import OUTCOMES
 from adjudicator.errors import InvalidCase
 from adjudicator.lifecycle import (
     ActionForbidden,
@@ -45,7 +46,7 @@ TAB_LABELS = {
     "at_risk": "At risk / overdue",
     "closed": "Closed",
 }
-FILTERS = ("ground", "assignee", "order_id", "q")
+FILTERS = ("ground", "currency", "recommendation", "assignee", "order_id", "q")
 PAGE_SIZE = 25
 EVIDENCE_DAYS = timedelta(days=5)  # the request form's suggested due time
 
@@ -74,6 +75,8 @@ def register(blp: Blueprint, render: Any) -> None:
             ground=request.args.get("ground") or None,
             assignee=request.args.get("assignee") or None,
             order_id=request.args.get("order_id") or None,
+            currency=request.args.get("currency", "").strip().upper() or None,
+            recommendation=request.args.get("recommendation") or None,
             tab=tab,
             search=request.args.get("q") or None,
             viewer=console_actor().key_id,
@@ -93,7 +96,7 @@ def register(blp: Blueprint, render: Any) -> None:
         return render(
             "queue", "partials/queue_table", tab=tab, tabs=TAB_LABELS, rows=rows, errors=errors,
             next_cursor=None if page is None else page.next_cursor, query=_query,
-            args=request.args, outcome=present.OUTCOMES,
+            args=request.args, outcome=present.OUTCOMES, recommendations=OUTCOMES,
         )  # fmt: skip
 
     @blp.route("/claims/<claim_ref>")

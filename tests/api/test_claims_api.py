@@ -191,3 +191,38 @@ def test_roles_views_and_idempotent_actions(http: FlaskClient, keys: dict[str, s
     )
     assert duplicate.status_code == 409 and duplicate.get_json()["claim_ref"] == ref
     assert http.get("/v1/claims?stage=nowhere", headers=auth(keys["staff"])).status_code == 422
+
+
+def test_claims_listed_by_currency_and_recommendation(
+    http: FlaskClient, keys: dict[str, str]
+) -> None:
+    usd_case = filed_case(order_id="PO-USD")
+    usd_case["claim"]["amount_claimed"] = "5000.00"
+    eur_case = filed_case(order_id="PO-EUR")
+    eur_case["order"]["currency"] = "EUR"
+    usd = post(http, keys["system"], "/v1/claims", usd_case).get_json()
+    eur = post(http, keys["system"], "/v1/claims", eur_case).get_json()
+    assert usd["recommendation"]["outcome"] == eur["recommendation"]["outcome"] == "upheld_full"
+
+    def refs(query: str) -> list[str]:
+        response = http.get(f"/v1/claims?{query}", headers=auth(keys["staff"]))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [c["claim_ref"] for c in response.get_json()["items"]]
+
+    assert refs("currency=EUR") == [eur["claim_ref"]]
+    assert refs("currency=USD&recommendation=upheld_full") == [usd["claim_ref"]]
+    assert refs("recommendation=denied") == []
+    upheld = refs("recommendation=upheld_full")
+    assert sorted(upheld) == sorted([usd["claim_ref"], eur["claim_ref"]])
+    for query, field in (
+        ("currency=usd", "currency"),
+        ("currency=ZZZ", "currency"),
+        ("recommendation=escalate", "recommendation"),
+    ):
+        refused = http.get(f"/v1/claims?{query}", headers=auth(keys["staff"]))
+        assert refused.status_code == 422, query
+        assert refused.mimetype == "application/problem+json"
+        assert field in str(refused.get_json()["errors"]), refused.get_json()
+    spec = http.get("/v1/openapi.json").get_json()
+    documented = {p["name"] for p in spec["paths"]["/v1/claims"]["get"]["parameters"]}
+    assert {"currency", "recommendation"} <= documented

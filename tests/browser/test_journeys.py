@@ -51,6 +51,12 @@ def test_journey_1_request_evidence_and_it_comes_back(page: Page, server: LiveSe
     expect(row.locator(".countdown")).to_be_visible()
     assert_accessible(page, "the queue")
     screenshot(page, "queue")
+    page.get_by_label("Currency").fill("USD")
+    page.get_by_label("Recommendation").select_option("upheld_full")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"currency=USD&recommendation=upheld_full"))
+    expect(row.locator("td.num")).to_have_text("—")  # the case names no amount claimed
+    assert_accessible(page, "the queue filtered by currency and recommendation")
     row.get_by_role("link").click()
     expect(page.get_by_role("heading", name="Claim", level=1)).to_contain_text("PO-J1")
     before = _summary(page, "Recommended")

@@ -62,6 +62,41 @@ def test_the_queue_tabs_and_filters_live_in_the_url(app: Flask, staff: FlaskClie
     assert "<html" not in piece.get_data(as_text=True)  # the self-refresh gets the table only
 
 
+def _row(page: str, ref: str) -> str:
+    found = re.search(rf'<tr>\s*<td><a id="claim-{ref}".*?</tr>', page, re.S)
+    assert found, ref
+    return found.group(0)
+
+
+def test_the_queue_filters_by_currency_and_recommendation_and_shows_the_amount_claimed(
+    app: Flask, staff: FlaskClient
+) -> None:
+    usd_case = make_case(order_id="PO-CUR-USD")
+    usd_case["claim"]["amount_claimed"] = "5000.00"
+    eur_case = make_case(order_id="PO-CUR-EUR")
+    eur_case["order"]["currency"] = "EUR"
+    usd, eur = escalated_claim(app, usd_case), escalated_claim(app, eur_case)
+    page = staff.get("/console/").get_data(as_text=True)
+    assert '<label for="currency">Currency</label>' in page
+    assert '<label for="recommendation">Recommendation</label>' in page
+    assert '<th scope="col" class="num">Amount claimed</th>' in page
+    assert re.search(r'<td class="num">5000\.00 USD</td>', _row(page, usd))
+    assert '<td class="num">—</td>' in _row(page, eur)
+
+    eurs = staff.get("/console/?tab=needs_staff&currency=eur").get_data(as_text=True)
+    assert f'id="claim-{eur}"' in eurs and f'id="claim-{usd}"' not in eurs
+    tabs = re.findall(r'href="(/console/\?[^"]*tab=waiting[^"]*)"', eurs)
+    assert tabs and "currency=eur" in tabs[0]  # switching tab keeps the filter
+    upheld = staff.get("/console/?recommendation=upheld_full&currency=USD").get_data(as_text=True)
+    assert f'id="claim-{usd}"' in upheld and f'id="claim-{eur}"' not in upheld
+    assert '<option value="upheld_full" selected>' in upheld
+    denied = staff.get("/console/?recommendation=denied").get_data(as_text=True)
+    assert f'id="claim-{usd}"' not in denied and "No claims here." in denied
+
+    bad = staff.get("/console/?currency=ZZZ&recommendation=escalate").get_data(as_text=True)
+    assert 'role="alert"' in bad and "currency:" in bad and "recommendation:" in bad
+
+
 def test_the_queue_pages_with_a_cursor(app: Flask, staff: FlaskClient) -> None:
     refs = {escalated_claim(app, make_case(order_id=f"PO-P-{i}")) for i in range(27)}
     first = staff.get("/console/").get_data(as_text=True)

@@ -40,6 +40,9 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(200), nullable=False),
         sa.Column("claim_id", sa.String(200), nullable=False),
         sa.Column("ground", sa.String(32), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("recommended_outcome", sa.String(32), nullable=False),
+        sa.Column("amount_claimed", sa.String(64), nullable=True),
         sa.Column("stage", sa.String(16), nullable=False),
         sa.Column("status", sa.String(24), nullable=False),
         sa.Column("waiting_on", sa.String(16), nullable=False),
@@ -68,6 +71,11 @@ def upgrade() -> None:
     op.create_index("ix_claims_timer_due", "claims", ["timer_due"])
     op.create_index("ix_claims_due_sort_ref", "claims", ["due_sort", "ref"])
     op.create_index("ix_claims_status_due_sort", "claims", ["status", "due_sort", "ref"])
+    op.create_index(
+        "ix_claims_recommended_outcome_due_sort",
+        "claims",
+        ["recommended_outcome", "due_sort", "ref"],
+    )
 
     op.create_table(
         "claim_revisions",
