@@ -8,9 +8,11 @@ deadlines) are gathered here, on the Python side, one context per decision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from adjudicator import money
+from adjudicator.dates import add_business_days, epoch_day, from_epoch_day
 from adjudicator.decision import Reason, TraceStep
 from adjudicator.fact_types import DISPLAY_KEYS
 from adjudicator.facts import Normalised
@@ -33,7 +35,6 @@ class Context:
     affected: dict[str, int] | None = None
     shortfall: dict[str, int] = field(default_factory=dict)
     binding: str = "loss"
-    fee: int = 0
     deadlines: dict[str, str] = field(default_factory=dict)
     refund_due: str | None = None
 
@@ -49,6 +50,17 @@ class Context:
             ctx.step(rule_id, facts)
         ctx.reasons.extend(normalised.reasons)
         return ctx
+
+    def value_minor(self, quantities: dict[str, int]) -> Decimal:
+        """Quantity x unit price summed over the lines, in (possibly fractional) minor units."""
+        prices = self.normalised.prices
+        total = sum((prices[k] * q for k, q in quantities.items()), Decimal(0))
+        return total.scaleb(money.exponent(self.normalised.currency) or 0)
+
+    @staticmethod
+    def add_business_days(day: int, days: int) -> int:
+        """The epoch day ``days`` business days (Monday to Friday) after ``day``."""
+        return epoch_day(add_business_days(from_epoch_day(day), days))
 
     def step(self, rule_id: str, facts: dict[str, Any]) -> None:
         """Append one trace step."""

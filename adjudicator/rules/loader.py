@@ -19,13 +19,15 @@ from typing import Any
 from adjudicator.actions import VOCABULARY
 from adjudicator.errors import RulesetError
 from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
+from adjudicator.measures import formula_names
 from adjudicator.rules.compiler import PatternCompiler
+from adjudicator.rules.formulas import FormulaCompiler
 from adjudicator.rules.model import Catalog, Ruleset, RuleSpec
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 _VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml")
 _REQUIRED_KEYS = frozenset({"id", "title", "source", "stage", "when", "action"})
-_OPTIONAL_KEYS = frozenset({"args", "message"})
+_OPTIONAL_KEYS = frozenset({"message"})
 
 
 def load_catalog(root: Path | None = None, name: str = "trade_assurance") -> Catalog:
@@ -107,9 +109,6 @@ def _compile_rule(
     for key in _REQUIRED_KEYS:
         if key not in raw:
             raise RulesetError(f"rule {rule_id}: missing {key!r}")
-    unknown_keys = sorted(set(raw) - _REQUIRED_KEYS - _OPTIONAL_KEYS)
-    if unknown_keys:
-        raise RulesetError(f"rule {rule_id}: unknown keys {unknown_keys}")
     stage = raw["stage"]
     if stage not in stages:
         raise RulesetError(f"rule {rule_id}: unknown stage {stage!r}")
@@ -131,9 +130,17 @@ def _compile_rule(
     action_name = raw["action"]
     if action_name not in VOCABULARY:
         raise RulesetError(f"rule {rule_id}: unknown action {action_name!r}")
-    args = dict(raw.get("args", {}))
+    # The action's arguments are the rule's other keys (figures.cap = "...", reason = ...):
+    # the verb's check refuses any it does not take, so a misspelt key is a load error.
+    args = {k: v for k, v in raw.items() if k not in _REQUIRED_KEYS | _OPTIONAL_KEYS}
     action = VOCABULARY[action_name]
     action.check_args(rule_id, args, parameters)
+    if "quantities" in args and "line" not in when:
+        raise RulesetError(f"rule {rule_id}: quantities are recorded only by rules on a line")
+    formula_compiler = FormulaCompiler(rule_id, formula_names(when), parameters)
+    formulas = {
+        key: formula_compiler.compile(text, kind) for key, text, kind in action.formulas(args)
+    }
     patterns: list[dict[str, Any]] = []
     guard = None
     for fact_type, expression in when.items():
@@ -161,6 +168,7 @@ def _compile_rule(
         reads=tuple(compiler.reads),
         joins_state=joins_state,
         guard=guard,
+        formulas=formulas,
     )
 
 
