@@ -35,11 +35,16 @@ Facts = dict[str, dict[str, Any]]
 """The facts a firing matched, by fact type; ``state`` is the live session state."""
 
 FIGURE_KINDS: Mapping[str, str] = {
-    name: kind
-    for name, (kind, _) in STATE_FIELDS.items()
-    if name not in ("inel", "finding", "breach", "outcome", "upheld")
+    **{
+        name: kind
+        for name, (kind, _) in STATE_FIELDS.items()
+        if name not in ("inel", "finding", "breach", "outcome", "upheld")
+    },
+    "fee": "money",
 }
-"""State figures a ``set`` may write, with the formula kind each must have."""
+"""Figures a ``set`` may write, with the formula kind each must have: the state's
+figures, and ``fee`` (FEE-01's reimbursement, outside the cap), which no rule
+tests and so stays out of the engine's state."""
 
 QUANTITY_TARGETS: Mapping[str, str] = {"shortfall": "int"}
 """Per-line quantities a rule on a ``line`` fact may record."""
@@ -61,9 +66,12 @@ _SECTIONS = {"figures": FIGURE_KINDS, "quantities": QUANTITY_TARGETS, "deadlines
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One verb: what it runs, the arguments the data may give it, the finding it writes."""
+    """One verb: the arguments the data may give it and the finding it writes.
 
-    run: Callable[[Context, RuleSpec, Facts], None]
+    What a verb does is one code path for all five (:func:`bind`): the verbs
+    differ in which arguments they take, so a rule says what it means.
+    """
+
     required: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
     finding: Callable[[Mapping[str, Any]], str | None] = field(default=lambda args: None)
@@ -109,48 +117,97 @@ class Action:
         return found
 
 
-def _apply(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """What every verb does, in this order: goods, formulas, finding, outcome, reason."""
-    state, args = facts["state"], rule.args
+Step = Callable[[Context, Facts], None]
+
+
+def bind(rule: RuleSpec) -> Step:
+    """The effect of ``rule``'s verb as one closure, specialised to its arguments at load.
+
+    What every verb does, in this order: the goods a finding affects, the
+    formulas (each result visible to the next), the finding, the binding
+    figure, the outcome, a condition, a failed gate, the reason.
+    """
+    args = rule.args
+    steps: list[Step] = []
     if "affects" in args:
-        ctx.affected = dict(MEASURES[args["affects"]][1](ctx))
-        state["breach"] = args["breach"]
-        state["finding"] = "breach"
+        goods, breach = MEASURES[args["affects"]][1], args["breach"]
+
+        def affects(ctx: Context, facts: Facts) -> None:
+            ctx.affected = dict(goods(ctx))
+            facts["state"]["breach"] = breach
+            facts["state"]["finding"] = "breach"
+
+        steps.append(affects)
     for key, formula in rule.formulas.items():
-        section, name = key.split(".", 1)
-        value = formula(ctx, facts)
-        if section == "figures":
-            _set_figure(ctx, state, name, value)
-        elif section == "quantities":
-            ctx.shortfall[str(facts["line"]["line_id"])] = int(value)
-        elif name == "refund_initiation_due":
-            ctx.refund_due = from_epoch_day(int(value)).isoformat()
-        else:
-            ctx.deadlines[name] = rfc3339(value)
+        steps.append(_formula_step(key, formula.run))
     if "finding" in args:
-        state["finding"] = args["finding"]
+        finding = args["finding"]
+        steps.append(lambda ctx, facts: facts["state"].__setitem__("finding", finding))
     if "binding" in args:
-        ctx.binding = args["binding"]
+        binding = args["binding"]
+        steps.append(lambda ctx, facts: setattr(ctx, "binding", binding))
     if "outcome" in args:
         outcome = args["outcome"]
-        state["outcome"] = outcome
-        if outcome in UPHELD:
-            state["finding"], state["upheld"] = "priced", 1
-        else:
-            state["finding"] = outcome
+        upheld = outcome in UPHELD
+        concluded = "priced" if upheld else outcome
+
+        def conclude(ctx: Context, facts: Facts) -> None:
+            state = facts["state"]
+            state["outcome"], state["finding"] = outcome, concluded
+            if upheld:
+                state["upheld"] = 1
+
+        steps.append(conclude)
     if "condition" in args:
-        ctx.conditions.append(args["condition"])
+        condition = args["condition"]
+        steps.append(lambda ctx, facts: ctx.conditions.append(condition))
     if args.get("gate"):
-        state["inel"] = 1
+        steps.append(lambda ctx, facts: facts["state"].__setitem__("inel", 1))
     if "reason" in args:
-        ctx.reason(args["reason"], rule.id, rule.message, **_item_values(facts))
+        reason, rule_id, message = args["reason"], rule.id, rule.message
+        steps.append(lambda ctx, facts: ctx.reason(reason, rule_id, message, **_item_values(facts)))
+    if len(steps) == 1:
+        return steps[0]
+    chain = tuple(steps)
+
+    def run(ctx: Context, facts: Facts) -> None:
+        for step in chain:
+            step(ctx, facts)
+
+    return run
+
+
+def _formula_step(key: str, compute: Callable[[Any, Any], Any]) -> Step:
+    section, name = key.split(".", 1)
+    if section == "figures":
+        return lambda ctx, facts: _set_figure(ctx, facts["state"], name, compute(ctx, facts))
+    if section == "quantities":
+
+        def record(ctx: Context, facts: Facts) -> None:
+            ctx.shortfall[str(facts["line"]["line_id"])] = int(compute(ctx, facts))
+
+        return record
+    if name == "refund_initiation_due":
+
+        def due_day(ctx: Context, facts: Facts) -> None:
+            ctx.refund_due = from_epoch_day(int(compute(ctx, facts))).isoformat()
+
+        return due_day
+
+    def deadline(ctx: Context, facts: Facts) -> None:
+        ctx.deadlines[name] = rfc3339(compute(ctx, facts))
+
+    return deadline
 
 
 def _set_figure(ctx: Context, state: dict[str, Any], name: str, value: Any) -> None:
     kind = FIGURE_KINDS[name]
     if kind in ("money", "int", "day"):
         value = int(value)
-    state[name] = value
+    if name == "fee":
+        ctx.fee = value
+    else:
+        state[name] = value
     shown = _DISPLAY_AS.get(name, name)
     if shown not in DISPLAY_KEYS:
         return
@@ -188,25 +245,22 @@ def _concluded(args: Mapping[str, Any]) -> str:
 _FORMULAS = frozenset({"figures"})
 
 VOCABULARY: Mapping[str, Action] = {
-    "add_reason": Action(_apply, frozenset({"reason"}), frozenset({"gate"})),
+    "add_reason": Action(frozenset({"reason"}), frozenset({"gate"})),
     "set": Action(
-        _apply,
-        frozenset({"figures"}) | frozenset(),
+        frozenset({"figures"}),
         frozenset({"quantities", "finding", "binding", "reason"}),
         finding=lambda args: args.get("finding"),
     ),
     "record_finding": Action(
-        _apply,
         frozenset({"breach", "affects", "reason"}),
         _FORMULAS,
         finding=lambda args: "breach",
     ),
     "conclude": Action(
-        _apply,
         frozenset({"outcome"}),
         frozenset({"reason", "condition"}) | _FORMULAS,
         finding=_concluded,
     ),
-    "schedule": Action(_apply, frozenset({"deadlines"})),
+    "schedule": Action(frozenset({"deadlines"})),
 }
 """Every verb a rule may name, by name."""

@@ -35,6 +35,7 @@ class Context:
     affected: dict[str, int] | None = None
     shortfall: dict[str, int] = field(default_factory=dict)
     binding: str = "loss"
+    fee: int = 0
     deadlines: dict[str, str] = field(default_factory=dict)
     refund_due: str | None = None
 

@@ -108,7 +108,7 @@ def build_decision(
         outcome=outcome,
         currency=currency,
         refund=fmt(state["refund"] if upheld else 0),
-        fee_reimbursement=fmt(state["fee"] if upheld else 0),
+        fee_reimbursement=fmt(ctx.fee if upheld else 0),
         money=Money(
             loss=fmt(loss),
             assurance_amount=fmt(state["assurance"]),

@@ -27,7 +27,7 @@ import durable_rules_engine as _core
 import orjson
 from durable import engine as _durable
 
-from adjudicator.actions import VOCABULARY
+from adjudicator.actions import bind
 from adjudicator.context import Context
 from adjudicator.dates import from_epoch_day
 from adjudicator.errors import EngineError
@@ -161,7 +161,7 @@ class RulesEngine:
 
 def _bind(spec: RuleSpec) -> _Fire:
     """The callable that runs ``spec``'s action and records its trace step."""
-    action = VOCABULARY[spec.action].run
+    action = bind(spec)
     aliases = [(alias, alias.rsplit("_", 1)[0]) for p in spec.definition["all"] for alias in p]
     reads = [(_key(t, f), t, f, _KINDS[t][f]) for t, f in spec.reads]
     guard = spec.guard
@@ -170,7 +170,7 @@ def _bind(spec: RuleSpec) -> _Fire:
         facts = {t: matched[alias] for alias, t in aliases if alias in matched}
         facts["state"] = state
         before = {name: state[name] for name in _SHOWN}
-        action(ctx, spec, facts)
+        action(ctx, facts)
         if guard:
             state[guard] = 1
         currency = ctx.normalised.currency

@@ -100,7 +100,6 @@ STATE_FIELDS: Final[dict[str, tuple[str, object]]] = {
     "upheld": ("int", 0),
     "loss": ("money", 0),
     "refund": ("money", 0),
-    "fee": ("money", 0),
 }
 """The session state the rules chain through; actions write it, rules read it."""
 
