@@ -62,6 +62,9 @@ GOODS = frozenset(name for name, (kind, _) in MEASURES.items() if kind == "quant
 
 _DISPLAY_AS = {"win_open": "window_open", "win_close": "window_close"}
 _SECTIONS = {"figures": FIGURE_KINDS, "quantities": QUANTITY_TARGETS, "deadlines": DEADLINE_KINDS}
+_LET = "let"
+"""Named intermediate values of one firing (``let.exact = "value(affected)"``), read
+by the rule's later formulas by name; they live only while the rule fires."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,8 @@ class Action:
             raise RulesetError(
                 f"rule {rule_id}: action args missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
+        if not isinstance(args.get(_LET, {}), Mapping):
+            raise RulesetError(f"rule {rule_id}: let must be a table of formulas")
         for section, targets in _SECTIONS.items():
             given = args.get(section, {})
             if not isinstance(given, Mapping):
@@ -108,9 +113,12 @@ class Action:
         if "outcome" in args and args["outcome"] not in (*UPHELD, "denied", "manual_review"):
             raise RulesetError(f"rule {rule_id}: unknown outcome {args['outcome']!r}")
 
-    def formulas(self, args: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-        """``(key, formula text, expected kind)`` for every formula in ``args``, in order."""
-        found = []
+    def formulas(self, args: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+        """``(key, formula text, expected kind)`` for every formula in ``args``, in order:
+        the ``let`` values first, then figures, quantities and deadlines."""
+        found: list[tuple[str, str, str | None]] = [
+            (f"{_LET}.{name}", str(text), None) for name, text in args.get(_LET, {}).items()
+        ]
         for section, targets in _SECTIONS.items():
             for name, text in args.get(section, {}).items():
                 found.append((f"{section}.{name}", str(text), targets[name]))
@@ -179,6 +187,8 @@ def bind(rule: RuleSpec) -> Step:
 
 def _formula_step(key: str, compute: Callable[[Any, Any], Any]) -> Step:
     section, name = key.split(".", 1)
+    if section == _LET:
+        return lambda ctx, facts: facts.setdefault(_LET, {}).__setitem__(name, compute(ctx, facts))
     if section == "figures":
         return lambda ctx, facts: _set_figure(ctx, facts["state"], name, compute(ctx, facts))
     if section == "quantities":
@@ -242,13 +252,13 @@ def _concluded(args: Mapping[str, Any]) -> str:
     return "priced" if outcome in UPHELD else outcome
 
 
-_FORMULAS = frozenset({"figures"})
+_FORMULAS = frozenset({"figures", _LET})
 
 VOCABULARY: Mapping[str, Action] = {
     "add_reason": Action(frozenset({"reason"}), frozenset({"gate"})),
     "set": Action(
         frozenset({"figures"}),
-        frozenset({"quantities", "finding", "binding", "reason"}),
+        frozenset({"quantities", "finding", "binding", "reason", _LET}),
         finding=lambda args: args.get("finding"),
     ),
     "record_finding": Action(

@@ -58,6 +58,22 @@ class Context:
         total = sum((prices[k] * q for k, q in quantities.items()), Decimal(0))
         return total.scaleb(money.exponent(self.normalised.currency) or 0)
 
+    def claimed(self) -> dict[str, int]:
+        """The goods the claim names in ``affected_lines`` (empty when it names none)."""
+        claimed: dict[str, int] = {}
+        for item in self.normalised.case["claim"].get("affected_lines") or []:
+            claimed[item["line_id"]] = claimed.get(item["line_id"], 0) + int(item["quantity"])
+        return claimed
+
+    def within_claim(self, goods: dict[str, int]) -> dict[str, int]:
+        """Clarification 7: per line, the smaller of ``goods`` and what the claim names
+        (``goods`` itself when the claim names no lines): narrows, never widens."""
+        claimed = self.claimed()
+        if not claimed:
+            return dict(goods)
+        narrowed = {k: min(q, goods.get(k, 0)) for k, q in claimed.items()}
+        return {k: q for k, q in narrowed.items() if q > 0}
+
     @staticmethod
     def add_business_days(day: int, days: int) -> int:
         """The epoch day ``days`` business days (Monday to Friday) after ``day``."""

@@ -36,30 +36,25 @@ def _clause(ctx: Context, key: str) -> Decimal:
     return _ZERO if clause is None else Decimal(clause[key])
 
 
-def _claimed(ctx: Context) -> dict[str, int]:
-    lines = ctx.normalised.case["claim"].get("affected_lines") or []
-    claimed: dict[str, int] = {}
-    for item in lines:
-        claimed[item["line_id"]] = claimed.get(item["line_id"], 0) + int(item["quantity"])
-    return claimed
-
-
 def _affected(ctx: Context) -> dict[str, int]:
     return ctx.affected if ctx.affected is not None else ctx.normalised.ordered
 
 
 def _claimed_else_affected(ctx: Context) -> dict[str, int]:
-    return _claimed(ctx) or _affected(ctx)
+    return ctx.claimed() or _affected(ctx)
 
 
-def _narrowed(ctx: Context) -> dict[str, int]:
-    """Clarification 7: per line, the smaller of what the claim names and what the breach hit."""
-    claimed = _claimed(ctx)
-    affected = _affected(ctx)
-    if not claimed:
-        return dict(affected)
-    narrowed = {k: min(q, affected.get(k, 0)) for k, q in claimed.items()}
-    return {k: q for k, q in narrowed.items() if q > 0}
+def _asked(ctx: Context) -> dict[str, int]:
+    """What the claim asks for (clarification 19): its lines when given, else the whole order."""
+    return ctx.claimed() or ctx.normalised.ordered
+
+
+def _not_on_time(ctx: Context) -> dict[str, int]:
+    """Clarification 5: units not shipped by the filing plus units shipped late by then."""
+    goods = dict(ctx.normalised.unshipped)
+    for line, quantity in ctx.normalised.late_by_filing.items():
+        goods[line] = goods.get(line, 0) + quantity
+    return goods
 
 
 def _sample_size(ctx: Context) -> int:
@@ -81,12 +76,14 @@ MEASURES: Final[dict[str, Measure]] = {
     "ordered": ("quantities", lambda ctx: ctx.normalised.ordered),
     "unshipped": ("quantities", lambda ctx: ctx.normalised.unshipped),
     "late": ("quantities", lambda ctx: ctx.normalised.late),
+    "late_by_filing": ("quantities", lambda ctx: ctx.normalised.late_by_filing),
+    "not_on_time": ("quantities", _not_on_time),
+    "asked": ("quantities", _asked),
     "lost": ("quantities", lambda ctx: ctx.normalised.lost),
     "shortfall": ("quantities", lambda ctx: ctx.shortfall),
     "affected": ("quantities", _affected),
-    "claimed": ("quantities", _claimed),
+    "claimed": ("quantities", lambda ctx: ctx.claimed()),
     "claimed_else_affected": ("quantities", _claimed_else_affected),
-    "narrowed": ("quantities", _narrowed),
 }
 """Values of the case computed on the Python side: name -> (kind, how to read it)."""
 

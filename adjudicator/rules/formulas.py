@@ -24,8 +24,9 @@ Kinds (a formula's type):
   ``bool``, ``str``, and ``quantities`` (goods by line, priced by ``value()``).
 
 Operators: ``+ - * /``, comparisons, ``and or not``, ``x if c else y``;
-functions ``min``, ``max``, ``round_half_up``, ``ceil``, ``value``, ``units``,
-``hours``, ``add_business_days``. ``money + int`` or ``day + money`` is an
+functions ``min``, ``max``, ``round_half_up``, ``ceil`` (of an amount: the
+next whole minor unit), ``value``, ``units``, ``within_claim``, ``hours``,
+``add_business_days``. ``money + int`` or ``day + money`` is an
 error; a division needs a divisor that cannot be zero: a non-zero literal, or
 the same expression guarded by the enclosing conditional
 (``found / sample_size if sample_size > 0 else 0``).
@@ -287,10 +288,16 @@ class FormulaCompiler:
             inner = runs[0]
             return _Typed("money", lambda c, x: round_half_up(inner(c, x)))
         if name == "ceil":
-            if len(args) != 1 or kinds[0] not in ("int", "number", "zero"):
-                raise self._error(f"ceil takes one number: {text!r}")
+            if len(args) != 1 or kinds[0] not in ("int", "number", "zero", "money", "amount"):
+                raise self._error(f"ceil takes one number or amount: {text!r}")
             inner = runs[0]
-            return _Typed("int", lambda c, x: math.ceil(inner(c, x)))
+            kind = "money" if kinds[0] in ("money", "amount") else "int"
+            return _Typed(kind, lambda c, x: math.ceil(inner(c, x)))
+        if name == "within_claim":
+            if len(args) != 1 or kinds[0] != "quantities":
+                raise self._error(f"within_claim takes goods by line: {text!r}")
+            inner = runs[0]
+            return _Typed("quantities", lambda c, x: c.within_claim(inner(c, x)))
         if name in ("value", "units"):
             if len(args) != 1 or kinds[0] != "quantities":
                 raise self._error(f"{name} takes goods by line (affected, ordered, ...): {text!r}")

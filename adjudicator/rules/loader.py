@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from adjudicator.errors import RulesetError
 from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
 from adjudicator.measures import formula_names
 from adjudicator.rules.compiler import PatternCompiler
-from adjudicator.rules.formulas import FormulaCompiler
+from adjudicator.rules.formulas import Formula, FormulaCompiler, Name
 from adjudicator.rules.model import Catalog, Ruleset, RuleSpec
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
@@ -137,10 +137,16 @@ def _compile_rule(
     action.check_args(rule_id, args, parameters)
     if "quantities" in args and "line" not in when:
         raise RulesetError(f"rule {rule_id}: quantities are recorded only by rules on a line")
-    formula_compiler = FormulaCompiler(rule_id, formula_names(when), parameters)
-    formulas = {
-        key: formula_compiler.compile(text, kind) for key, text, kind in action.formulas(args)
-    }
+    names = dict(formula_names(when))
+    formulas: dict[str, Formula] = {}
+    for key, text, kind in action.formulas(args):
+        formula = FormulaCompiler(rule_id, names, parameters).compile(text, kind)
+        formulas[key] = formula
+        if key.startswith("let."):
+            local = key.removeprefix("let.")
+            if local in names:
+                raise RulesetError(f"rule {rule_id}: let.{local} hides the name {local!r}")
+            names[local] = Name(formula.kind, _local_getter(local))
     patterns: list[dict[str, Any]] = []
     guard = None
     for fact_type, expression in when.items():
@@ -170,6 +176,10 @@ def _compile_rule(
         guard=guard,
         formulas=formulas,
     )
+
+
+def _local_getter(name: str) -> Callable[[Any, Any], Any]:
+    return lambda ctx, facts: facts["let"][name]
 
 
 def _excludes_itself(conditions: list[dict[str, Any]], finding: str | None) -> bool:
