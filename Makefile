@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/adjudicator serve
 
 regress: $(STAMP)
-	$(BIN)/adjudicator regress fixtures/
+	for dir in fixtures/*/; do $(BIN)/adjudicator regress $$dir --ruleset $$(basename $$dir) || exit 1; done
 
 test: $(DEVSTAMP)
 	$(BIN)/ruff check adjudicator api tests

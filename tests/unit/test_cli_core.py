@@ -9,9 +9,11 @@ import orjson
 from click.testing import CliRunner
 
 from adjudicator.cli import main
+from adjudicator.rules.loader import load_catalog
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 WE_1 = FIXTURES / "WE-1-never-shipped.json"
+ACTIVE = load_catalog().active_version
 
 
 def test_decide_prints_the_decision_document(tmp_path: Path) -> None:
@@ -25,7 +27,7 @@ def test_decide_prints_the_decision_document(tmp_path: Path) -> None:
     assert decision["outcome"] == "upheld_full"
     assert decision["refund"] == {"amount": "20000.00", "currency": "USD"}
     assert decision["case_id"].startswith("case-")
-    assert decision["ruleset"]["version"] == "2024.1"
+    assert decision["ruleset"]["version"] == ACTIVE
 
 
 def test_decide_reads_standard_input_and_names_a_version() -> None:
@@ -56,7 +58,7 @@ def test_decide_an_unknown_ruleset_is_a_clear_error() -> None:
 def test_regress_passes_the_corpus_and_writes_junit(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     result = CliRunner().invoke(
-        main, ["regress", str(FIXTURES), "--jobs", "2", "--junit", str(junit)]
+        main, ["regress", str(FIXTURES / ACTIVE), "--jobs", "2", "--junit", str(junit)]
     )
     assert result.exit_code == 0, result.output
     assert "Every rule was exercised." in result.output
