@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import auth, make_case
 
+from adjudicator.rules.loader import load_catalog
 from adjudicator.store import Store, list_audit
 
 
@@ -28,7 +29,8 @@ def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]],
     return samples
 
 
-DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", "2024.1")))
+ACTIVE = load_catalog().active_version
+DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", ACTIVE)))
 POSTED = (
     "adjudicator_request_duration_seconds_count",
     (("endpoint", "/v1/decisions"), ("method", "POST"), ("status", "201")),

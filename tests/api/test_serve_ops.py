@@ -19,9 +19,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import make_case
 
+from adjudicator.rules.loader import load_catalog
+
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
 GRACE = 20
-DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", "2024.1")))
+ACTIVE = load_catalog().active_version
+DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", ACTIVE)))
 
 
 def _free_port() -> int:
@@ -133,7 +136,7 @@ def test_metrics_merge_every_worker_and_logs_are_json(served: Served, tmp_path: 
         }
         decided = (
             "adjudicator_decisions_total",
-            (("outcome", "upheld_full"), ("ruleset", "2024.1")),
+            (("outcome", "upheld_full"), ("ruleset", ACTIVE)),
         )
         assert samples[decided] == total
         assert samples[("adjudicator_audit_chain_length", ())] == total + 1  # and the key

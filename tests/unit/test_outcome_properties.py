@@ -106,6 +106,7 @@ def eligible_cases(
         factor = Decimal(draw(st.sampled_from(factors or ("0.3", "0.8", "1", "1.3", "2.5"))))
         minor = int(value * factor * scale) + draw(st.integers(0, 99))
         return str(Decimal(max(minor, 1)).scaleb(-exp))
+
     ground = draw(st.sampled_from(grounds))
     coverage = draw(
         st.sampled_from(
