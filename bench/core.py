@@ -103,14 +103,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed passes over the corpus")
     parser.add_argument("--repeat", type=int, default=40, help="corpus repeats per pass")
     parser.add_argument("--soak", type=int, default=200_000, help="decisions for the RSS check")
+    parser.add_argument("--ruleset", default=None, help="ruleset version (default: active)")
     args = parser.parse_args()
 
     cases = _cases(args.fixtures)
     adjudicator = Adjudicator()
-    ruleset = adjudicator.catalog.active
+    ruleset = adjudicator.catalog.get(args.ruleset)
     engine = adjudicator.engine
     for case in cases:  # warm up
-        adjudicator.decide(case)
+        adjudicator.decide(case, ruleset)
 
     validation: list[float] = []
     engine_time: list[float] = []
@@ -146,7 +147,7 @@ def main() -> None:
         )
 
     print(
-        f"fixture cases: {len(cases)}; timed decisions: {len(total)} "
+        f"ruleset {ruleset.version}; fixture cases: {len(cases)}; timed decisions: {len(total)} "
         f"({args.rounds} rounds × {args.repeat} × {len(cases)})"
     )
     print(row("validation", validation))
@@ -173,7 +174,7 @@ def main() -> None:
     done = 0
     while done < args.soak:
         for _ in range(step):
-            adjudicator.decide(cases[done % len(cases)])
+            adjudicator.decide(cases[done % len(cases)], ruleset)
             done += 1
         rss.append((done, _rss_mib()))
     print("RSS: " + ", ".join(f"{n:,} → {mib:.1f} MiB" for n, mib in rss))
