@@ -11,10 +11,12 @@ least 100 of them (the runs are derandomised, so the count is stable).
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +24,9 @@ from hypothesis import strategies as st
 
 from adjudicator import Adjudicator
 from adjudicator.contract.records import REMEDIES
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+from spec_oracle import decide as oracle  # noqa: E402
 
 EXPONENTS = {"USD": 2, "JPY": 0, "KWD": 3}
 DAY0 = date(2024, 3, 1)
@@ -449,3 +454,23 @@ def test_on_time_only_when_every_unit_shipped_on_time() -> None:
     aimed = eligible_cases(SHIPPING, ("on_time",) * 6 + ("part_on_time",) * 2 + PATTERNS)
     seen = _run(check, aimed)
     assert seen["on time"] >= 100 and seen["not on time"] >= 100, seen
+
+
+def test_an_independent_reading_of_spec_v11_agrees() -> None:
+    """``tests/support/spec_oracle.py`` reads the spec in plain Python, without the
+    normaliser, the engine or the ruleset data; the product must agree on every case."""
+
+    def check(case: dict[str, Any], doc: dict[str, Any]) -> str:
+        expected = oracle(case)
+        got = (
+            doc["outcome"],
+            Decimal(doc["refund"]["amount"]),
+            doc["money"]["binding"],
+            tuple(sorted(_codes(doc))),
+        )
+        want = (expected.outcome, expected.refund, expected.binding, expected.reasons)
+        assert got == want, (got, want, case)
+        return str(doc["outcome"])
+
+    seen = _run(check)
+    assert seen["upheld_full"] + seen["upheld_partial"] >= 100, seen
