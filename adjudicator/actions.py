@@ -128,6 +128,22 @@ class Action:
 Step = Callable[[Context, Facts], None]
 
 
+def written_fields(rule: RuleSpec) -> frozenset[str]:
+    """The session-state fields ``rule``'s verb may change (what :func:`bind` writes)."""
+    args = rule.args
+    written = {key.split(".", 1)[1] for key in rule.formulas if key.startswith("figures.")}
+    written.discard("fee")  # kept on the context, not in the engine's state
+    if "affects" in args:
+        written |= {"breach", "finding"}
+    if "finding" in args:
+        written.add("finding")
+    if "outcome" in args:
+        written |= {"outcome", "finding", "upheld"}
+    if args.get("gate"):
+        written.add("inel")
+    return frozenset(written)
+
+
 def bind(rule: RuleSpec) -> Step:
     """The effect of ``rule``'s verb as one closure, specialised to its arguments at load.
 

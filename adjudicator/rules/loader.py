@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from adjudicator.actions import VOCABULARY
+from adjudicator.actions import VOCABULARY, written_fields
 from adjudicator.errors import RulesetError
 from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
 from adjudicator.measures import formula_names
@@ -28,6 +28,21 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 _VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml")
 _REQUIRED_KEYS = frozenset({"id", "title", "source", "stage", "when", "action"})
 _OPTIONAL_KEYS = frozenset({"message"})
+_REPORTED = frozenset(
+    {
+        "inel",
+        "outcome",
+        "finding",
+        "upheld",
+        "loss",
+        "refund",
+        "assurance",
+        "covered",
+        "prior",
+        "cap",
+    }
+)
+"""State fields the decision document reads (``decide.build_decision``), used or not."""
 
 
 def load_catalog(root: Path | None = None, name: str = "trade_assurance") -> Catalog:
@@ -91,6 +106,14 @@ def build_ruleset(
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise RulesetError(f"{name}@{version}: duplicate rule ids {duplicates}")
+    # The engine re-reads the whole state after every action: keep only the fields
+    # this version's rules read or write, and those every decision reports.
+    used = set(_REPORTED)
+    for spec in specs:
+        used |= {f for t, f in spec.reads if t == "state"} | written_fields(spec)
+        for formula in spec.formulas.values():
+            used.update(formula.names)
+    initial_state = {k: v for k, v in initial_state.items() if k in used or k not in STATE_FIELDS}
     return Ruleset(
         name=name,
         version=version,
