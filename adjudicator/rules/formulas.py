@@ -197,6 +197,14 @@ class FormulaCompiler:
 
     def _binop(self, node: ast.BinOp, nonzero: frozenset[str]) -> _Typed:
         left, right = self._node(node.left, nonzero), self._node(node.right, nonzero)
+        typed = self._arith(node, left, right, nonzero)
+        if left.is_const and right.is_const:  # both sides known at load: fold
+            return _const(typed.kind, typed.run(None, None))
+        return typed
+
+    def _arith(
+        self, node: ast.BinOp, left: _Typed, right: _Typed, nonzero: frozenset[str]
+    ) -> _Typed:
         lk, rk = left.kind, right.kind
         lf, rf = left.run, right.run
         text = ast.unparse(node)
@@ -308,6 +316,8 @@ class FormulaCompiler:
         if name == "hours":
             if len(args) != 1 or kinds[0] not in ("int", "zero"):
                 raise self._error(f"hours takes an int: {text!r}")
+            if args[0].is_const:  # hours(params.x): one timedelta, made at load
+                return _const("duration", timedelta(hours=args[0].const))
             inner = runs[0]
             return _Typed("duration", lambda c, x: timedelta(hours=inner(c, x)))
         if name == "add_business_days":
