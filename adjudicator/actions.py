@@ -62,6 +62,10 @@ GOODS = frozenset(name for name, (kind, _) in MEASURES.items() if kind == "quant
 
 _DISPLAY_AS = {"win_open": "window_open", "win_close": "window_close"}
 _SECTIONS = {"figures": FIGURE_KINDS, "quantities": QUANTITY_TARGETS, "deadlines": DEADLINE_KINDS}
+_ALSO = "also"
+"""Further reasons the rule gives when a formula holds
+(``also = [{ reason = "C_CAPPED_AT_PAID", when = "covered < assurance", message = "..." }]``):
+one firing, one trace step, every reason that applies (clarifications 5, 10, 17)."""
 _LET = "let"
 """Named intermediate values of one firing (``let.exact = "value(affected)"``), read
 by the rule's later formulas by name; they live only while the rule fires."""
@@ -106,6 +110,15 @@ class Action:
                 raise RulesetError(
                     f"rule {rule_id}: {section} cannot set {unknown} (known: {sorted(targets)})"
                 )
+        for index, extra in enumerate(args.get(_ALSO, [])):
+            if (
+                not isinstance(extra, Mapping)
+                or not {"reason", "when"} <= set(extra)
+                or set(extra) - {"reason", "when", "message"}
+            ):
+                raise RulesetError(
+                    f"rule {rule_id}: also[{index}] needs reason and when (and may give message)"
+                )
         if "affects" in args and args["affects"] not in GOODS:
             raise RulesetError(
                 f"rule {rule_id}: affects {args['affects']!r} is not one of {sorted(GOODS)}"
@@ -122,6 +135,8 @@ class Action:
         for section, targets in _SECTIONS.items():
             for name, text in args.get(section, {}).items():
                 found.append((f"{section}.{name}", str(text), targets[name]))
+        for index, extra in enumerate(args.get(_ALSO, [])):
+            found.append((f"{_ALSO}.{index}", str(extra["when"]), "bool"))
         return found
 
 
@@ -163,7 +178,8 @@ def bind(rule: RuleSpec) -> Step:
 
         steps.append(affects)
     for key, formula in rule.formulas.items():
-        steps.append(_formula_step(key, formula.run))
+        if not key.startswith(f"{_ALSO}."):
+            steps.append(_formula_step(key, formula.run))
     if "finding" in args:
         finding = args["finding"]
         steps.append(lambda ctx, facts: facts["state"].__setitem__("finding", finding))
@@ -190,6 +206,8 @@ def bind(rule: RuleSpec) -> Step:
     if "reason" in args:
         reason, rule_id, message = args["reason"], rule.id, rule.message
         steps.append(lambda ctx, facts: ctx.reason(reason, rule_id, message, **_item_values(facts)))
+    for index, extra in enumerate(args.get(_ALSO, [])):
+        steps.append(_also_step(rule, extra, rule.formulas[f"{_ALSO}.{index}"].run))
     if len(steps) == 1:
         return steps[0]
     chain = tuple(steps)
@@ -199,6 +217,16 @@ def bind(rule: RuleSpec) -> Step:
             step(ctx, facts)
 
     return run
+
+
+def _also_step(rule: RuleSpec, extra: Mapping[str, Any], holds: Callable[[Any, Any], Any]) -> Step:
+    code, rule_id, message = str(extra["reason"]), rule.id, extra.get("message")
+
+    def also(ctx: Context, facts: Facts) -> None:
+        if holds(ctx, facts):
+            ctx.reason(code, rule_id, message, **_item_values(facts))
+
+    return also
 
 
 def _formula_step(key: str, compute: Callable[[Any, Any], Any]) -> Step:
@@ -268,13 +296,13 @@ def _concluded(args: Mapping[str, Any]) -> str:
     return "priced" if outcome in UPHELD else outcome
 
 
-_FORMULAS = frozenset({"figures", _LET})
+_FORMULAS = frozenset({"figures", _LET, _ALSO})
 
 VOCABULARY: Mapping[str, Action] = {
     "add_reason": Action(frozenset({"reason"}), frozenset({"gate"})),
     "set": Action(
         frozenset({"figures"}),
-        frozenset({"quantities", "finding", "binding", "reason", _LET}),
+        frozenset({"quantities", "finding", "binding", "reason", _LET, _ALSO}),
         finding=lambda args: args.get("finding"),
     ),
     "record_finding": Action(

@@ -185,6 +185,9 @@ def _compile_rule(
     message = raw.get("message")
     if message is not None:
         _check_message(rule_id, str(message))
+    for extra in args.get("also", []):
+        if extra.get("message") is not None:
+            _check_message(rule_id, str(extra["message"]))
     return RuleSpec(
         id=rule_id,
         title=str(raw["title"]),

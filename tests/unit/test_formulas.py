@@ -151,3 +151,19 @@ def test_a_formula_error_in_the_data_names_the_rule(tmp_path: Path) -> None:
     )
     with pytest.raises(RulesetError, match="rule CAP-04: cannot add int and money"):
         load_version(folder)
+
+
+def test_an_also_reason_needs_a_bool_formula_and_its_keys(tmp_path: Path) -> None:
+    source = DEFAULT_RULES_DIR / "trade_assurance" / "2024.2"
+    folder = tmp_path / "also"
+    shutil.copytree(source, folder)
+    rules = folder / "rules.toml"
+    text = rules.read_text(encoding="utf-8")
+    good = 'when = "late_qty > 0"'
+    assert text.count(good) == 1
+    rules.write_text(text.replace(good, 'when = "late_qty"'), encoding="utf-8")
+    with pytest.raises(RulesetError, match="rule SHIPX-01b: .*is int, expected bool"):
+        load_version(folder)
+    rules.write_text(text.replace(good, 'wen = "late_qty > 0"'), encoding="utf-8")
+    with pytest.raises(RulesetError, match=r"rule SHIPX-01b: also\[0\] needs reason and when"):
+        load_version(folder)
