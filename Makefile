@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http lint typecheck regress clean
+.PHONY: run test install dev bench bench-http bench-sync bench-replay bench-console lint typecheck regress docs clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,39 @@ $(DEVSTAMP): pyproject.toml $(STAMP)
 install: $(STAMP)
 dev: $(DEVSTAMP)
 
+# make run PORT=8080 HOST=0.0.0.0 (defaults: ADJUDICATOR_PORT / ADJUDICATOR_HOST, else 8000, 127.0.0.1)
 run: $(STAMP)
 	$(BIN)/adjudicator db upgrade
-	$(BIN)/adjudicator serve
+	@echo ""
+	@echo "  API:     http://$(if $(HOST),$(HOST),$${ADJUDICATOR_HOST:-127.0.0.1}):$(if $(PORT),$(PORT),$${ADJUDICATOR_PORT:-8000})/v1/"
+	@echo "  Console: http://$(if $(HOST),$(HOST),$${ADJUDICATOR_HOST:-127.0.0.1}):$(if $(PORT),$(PORT),$${ADJUDICATOR_PORT:-8000})/console/"
+	@echo "  First console user (in another terminal):"
+	@echo "    $(BIN)/adjudicator users create --name YOUR_NAME --role admin"
+	@echo ""
+	$(BIN)/adjudicator serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+
+# docs/contract.md from the schemas (a test fails when the committed file is stale)
+docs: $(STAMP)
+	$(BIN)/python -m api.contractdoc > docs/contract.md
 
 regress: $(STAMP)
-	for dir in fixtures/*/; do $(BIN)/adjudicator regress $$dir --ruleset $$(basename $$dir) || exit 1; done
+	$(BIN)/adjudicator regress
 
-test: $(DEVSTAMP)
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium package for the browser tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Debian's chromium package ($(CHROMIUM)):" \
+	      "run 'sudo apt-get install chromium', then 'make test' again" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: $(DEVSTAMP) chromium
 	$(BIN)/ruff check adjudicator api tests
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
@@ -39,6 +64,11 @@ bench: $(STAMP)
 
 bench-http: $(DEVSTAMP)
 	$(BIN)/python -m bench.http
+
+bench-sync: $(STAMP)
+	$(BIN)/python -m bench.sync
+bench-replay: $(STAMP)
+	$(BIN)/python -m bench.replay
 
 clean:
 	rm -rf $(VENV) *.db .pytest_cache .mypy_cache .hypothesis

@@ -44,6 +44,7 @@ class Adjudicator:
 
     def __init__(self, catalog: Catalog | None = None) -> None:
         self.catalog = catalog or _load_catalog()
+        self.catalog.active  # noqa: B018 - refuses to start on a broken active version
         self.engine = RulesEngine(self.catalog.by_version.values())
 
     def decide(

@@ -10,11 +10,18 @@ No line ever holds a stack trace or an exception's text: a logged exception
 appears as its class name (``exc_type``) only, because exception text can
 quote a case document or a key. Gunicorn's own loggers use the same format
 (:func:`logging_config` is handed to it as ``logconfig_dict``).
+
+Nor does a line ever hold a key, even where the service does not choose the
+text: gunicorn logs a malformed header line whole (``Invalid HTTP Header:
+'Authorization Bearer adj_...'``), and a client may put a key anywhere. Every
+string field of a line is passed through :func:`redact`, which blanks anything
+shaped like an API key and whatever follows ``Bearer`` or ``Authorization``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
@@ -24,6 +31,22 @@ from pythonjsonlogger.orjson import OrjsonFormatter
 REQUEST_ID: ContextVar[str | None] = ContextVar("adjudicator_request_id", default=None)
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+_KEY_LIKE = re.compile(r"adj_[A-Za-z0-9_-]{4,}")
+_AFTER_BEARER = re.compile(r"(?i)(bearer)(\s*[:=]?\s*)\S+")
+_AFTER_AUTHORIZATION = re.compile(r"(?i)(authorization)[^\r\n]*")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` with API keys and credentials after ``Bearer``/``Authorization`` blanked."""
+    if "adj_" in text:
+        text = _KEY_LIKE.sub("adj_" + REDACTED, text)
+    lowered = text.lower()
+    if "bearer" in lowered:
+        text = _AFTER_BEARER.sub(r"\1\2" + REDACTED, text)
+    if "authorization" in lowered:
+        text = _AFTER_AUTHORIZATION.sub(r"\1: " + REDACTED, text)
+    return text
 
 
 class JsonFormatter(OrjsonFormatter):
@@ -50,6 +73,9 @@ class JsonFormatter(OrjsonFormatter):
         request_id = REQUEST_ID.get()
         if request_id is not None:
             log_data["request_id"] = request_id
+        for name, value in log_data.items():
+            if isinstance(value, str):
+                log_data[name] = redact(value)
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
         """Nothing: a traceback is never written (see the module docstring)."""

@@ -9,6 +9,10 @@ A fixture is one JSON file holding a case document and the decision the spec
 decides a fixture's case and compares the decision with the keys ``expected``
 names, and :func:`unexercised` lists the rules that no fixture's decision
 trace ever reached. Nothing here writes anything or reads a clock.
+
+Fixtures belong to a ruleset version: ``fixtures/<version>/*.json``
+(:func:`fixture_versions`, :func:`version_folder`); a new version starts as a
+copy of its parent's folder.
 """
 
 from __future__ import annotations
@@ -23,7 +27,16 @@ from adjudicator.decision import Decision
 from adjudicator.errors import AdjudicatorError
 from adjudicator.rules.model import Ruleset
 
-__all__ = ["Fixture", "FixtureError", "Result", "check", "load_fixtures", "unexercised"]
+__all__ = [
+    "Fixture",
+    "FixtureError",
+    "Result",
+    "check",
+    "fixture_versions",
+    "load_fixtures",
+    "unexercised",
+    "version_folder",
+]
 
 DERIVED_RULES: tuple[str, ...] = ("SHIP-01", "SHIP-02", "SHIP-03", "SHIP-04", "SHIP-05")
 """Rule ids computed while normalising (not ruleset data) that appear in the trace."""
@@ -86,6 +99,30 @@ class Result:
     def passed(self) -> bool:
         """True when the decision matched the fixture."""
         return not self.differences
+
+
+def fixture_versions(root: str | Path) -> dict[str, Path]:
+    """The version folders under a fixtures root (``fixtures/2024.1``), by version name."""
+    folder = Path(root)
+    if not folder.is_dir():
+        return {}
+    return {
+        child.name: child
+        for child in sorted(folder.iterdir())
+        if child.is_dir() and any(child.glob("*.json"))
+    }
+
+
+def version_folder(path: str | Path, version: str) -> Path:
+    """``path`` itself, or its ``<version>`` subfolder when ``path`` is a fixtures root.
+
+    So ``adjudicator regress fixtures/ --ruleset V`` runs ``fixtures/V/``.
+    """
+    folder = Path(path)
+    nested = folder / version
+    if folder.is_dir() and nested.is_dir() and not any(folder.glob("*.json")):
+        return nested
+    return folder
 
 
 def load_fixtures(paths: Iterable[str | Path]) -> list[Fixture]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
@@ -89,3 +90,20 @@ class ServiceSettings:
             metrics_dir=(environ.get("ADJUDICATOR_METRICS_DIR") or "").strip() or None,
             multiprocess_dir=(environ.get("PROMETHEUS_MULTIPROC_DIR") or "").strip() or None,
         )
+
+
+def rules_dir_from_env(environ: Mapping[str, str]) -> Path | None:
+    """``ADJUDICATOR_RULES_DIR``: another rules directory (a rules repository of its own).
+
+    ``None`` when unset: the rules shipped inside the package. Read by the
+    composition roots (``api.create_app``, the command line), never by the core.
+    """
+    raw = (environ.get("ADJUDICATOR_RULES_DIR") or "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not (path / "trade_assurance" / "ruleset.toml").is_file():
+        raise SettingsError(
+            f"ADJUDICATOR_RULES_DIR={raw}: no trade_assurance/ruleset.toml under it"
+        )
+    return path

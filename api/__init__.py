@@ -10,13 +10,23 @@ after the fork, so no engine host is shared between processes.
 Settings (``config`` keys; environment variable in brackets):
 
 - ``DATABASE_URL`` [``DATABASE_URL``]: default ``sqlite:///adjudicator.db`` in the cwd
-- ``KEY_SECRET`` [``ADJUDICATOR_KEY_SECRET`` or the ``.adjudicator-secret`` file]
+- ``KEY_SECRET`` [``ADJUDICATOR_KEY_SECRET`` or ``ADJUDICATOR_KEY_SECRET_FILE``, by
+  default ``.adjudicator-secret`` beside the SQLite file]
+- ``DB_TIMEOUTS`` [``ADJUDICATOR_DB_{CONNECT,STATEMENT,POOL}_TIMEOUT``]: a
+  :class:`~adjudicator.store.config.DatabaseTimeouts`
 - ``MAX_CONTENT_LENGTH`` [``ADJUDICATOR_MAX_BODY_BYTES``]: request body limit, default 1 MiB
 - ``RATE_LIMIT``, ``RATE_BURST`` [``ADJUDICATOR_RATE_LIMIT``, ``ADJUDICATOR_RATE_BURST``]:
   per-key requests per second and burst for the whole service; ``RATE_SHARES``:
   how many worker processes share them (``serve`` passes its worker count)
 - ``METRICS_MULTIPROCESS_DIR`` [``PROMETHEUS_MULTIPROC_DIR``]: merge all workers' metrics
+- the rules [``ADJUDICATOR_RULES_DIR``]: another rules directory (default: the rules
+  shipped inside the package); the service refuses to start when its active version is broken
 - ``STORE``, ``ADJUDICATOR``, ``CLOCK``: objects to use instead of building them (tests)
+- ``RULES_DIR`` [``ADJUDICATOR_RULES_DIR``]: the rules root (holding ``trade_assurance/``);
+  default the rules shipped with the package. Replay worker processes load it too.
+- ``REPLAY_JOBS`` [``ADJUDICATOR_REPLAY_JOBS``]: worker processes of an API replay, default
+  the number of cores
+- ``ACTIVE_TTL``: seconds a worker trusts its last read of the active version (default 2)
 - ``RECYCLE_ON_ENGINE_FAULT``: stop this worker after an engine fault that asks for it
 
 The environment is read here once, through :class:`adjudicator.settings.ServiceSettings`.
@@ -32,11 +42,26 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g
 
-from adjudicator.settings import ServiceSettings
+from adjudicator.settings import ServiceSettings, rules_dir_from_env
 from adjudicator.store import StoreConfig, open_store, utc_now
-from adjudicator.store.config import key_secret_from_env
-from api import metrics, observe, problems
-from api.blueprints import audit, decisions, health, rulesets
+from adjudicator.store.active import ACTIVE_TTL, ActiveVersionCache
+from adjudicator.store.config import (
+    DatabaseTimeouts,
+    database_url_from_env,
+    key_secret_from_env,
+)
+from adjudicator.store.readiness import ReadinessProbe
+from api import console, docs, metrics, observe, problems, ratelimit, strictquery
+from api.blueprints import (
+    audit,
+    claims,
+    decisions,
+    governance,
+    health,
+    replays,
+    rulesets,
+    webhooks,
+)
 from api.jsonio import OrjsonProvider
 from api.openapi import BEARER, Api
 from api.ratelimit import RateLimiter
@@ -60,13 +85,26 @@ def _settings(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[
         "OPENAPI_URL_PREFIX": "/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
+    settings.update(_governance(environ))
     settings.update(overrides)
     if "STORE" not in settings:
         if "DATABASE_URL" not in settings:
-            settings["DATABASE_URL"] = StoreConfig.from_env(environ, Path.cwd()).database_url
+            settings["DATABASE_URL"] = database_url_from_env(environ, Path.cwd())
         if "KEY_SECRET" not in settings:
-            settings["KEY_SECRET"] = key_secret_from_env(environ, Path.cwd())
+            settings["KEY_SECRET"] = key_secret_from_env(environ, settings["DATABASE_URL"])
+        if "DB_TIMEOUTS" not in settings:
+            settings["DB_TIMEOUTS"] = DatabaseTimeouts.from_env(environ)
     return settings
+
+
+def _governance(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Rules-governance settings: where the rules live, replay workers, the active-version TTL."""
+    jobs = environ.get("ADJUDICATOR_REPLAY_JOBS")
+    return {
+        "RULES_DIR": rules_dir_from_env(environ),
+        "REPLAY_JOBS": int(jobs) if jobs else os.cpu_count() or 1,
+        "ACTIVE_TTL": ACTIVE_TTL,
+    }
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -75,33 +113,51 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(_settings(os.environ, config or {}))
     app.json = OrjsonProvider(app)
 
+    # the rules first: a broken active version refuses before the database is opened
+    rules_dir = app.config.get("RULES_DIR")
+    adjudicator = app.config.get("ADJUDICATOR")
+    if adjudicator is None:
+        from adjudicator import Adjudicator, load_catalog
+
+        adjudicator = Adjudicator(load_catalog(rules_dir))
     store = app.config.get("STORE") or open_store(
         StoreConfig(
             database_url=app.config["DATABASE_URL"],
             key_secret=app.config["KEY_SECRET"],
             clock=app.config.get("CLOCK") or utc_now,
+            timeouts=app.config["DB_TIMEOUTS"],
         )
     )
-    adjudicator = app.config.get("ADJUDICATOR")
-    if adjudicator is None:
-        from adjudicator import Adjudicator
-
-        adjudicator = Adjudicator()
     measured = metrics.Metrics(store, app.config["METRICS_MULTIPROCESS_DIR"])
     limiter = RateLimiter.share(
         float(app.config["RATE_LIMIT"]), int(app.config["RATE_BURST"]), app.config["RATE_SHARES"]
     )
+    catalog = getattr(adjudicator, "catalog", None)  # a test double may have none
+    ttl = float(app.config["ACTIVE_TTL"])
+    active = ActiveVersionCache(store, catalog, ttl=ttl) if catalog is not None else None
     app.extensions[EXTENSION] = Services(
-        store=store, adjudicator=adjudicator, metrics=measured, limiter=limiter
+        store=store,
+        adjudicator=adjudicator,
+        metrics=measured,
+        limiter=limiter,
+        active=active,
+        rules_dir=rules_dir,
+        replay_jobs=int(app.config["REPLAY_JOBS"]),
     )
+
+    app.extensions[health.READINESS] = ReadinessProbe(store)
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
-    for module in (health, decisions, rulesets, audit):
+    for module in (health, decisions, rulesets, audit, claims, webhooks, replays, governance):
         api.register_blueprint(module.blueprint())
+    console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)
+    docs.register(app, "/v1/openapi.json")
     problems.register(app)
     observe.install(app, measured)
+    strictquery.install(app, api.spec)
+    ratelimit.install(app, limiter)
     app.after_request(_finish)
     return app
 

@@ -46,12 +46,14 @@ def _authenticate() -> Actor:
 
 def _within_rate_limit(actor: Actor) -> None:
     limiter = services().limiter
-    if limiter is None or actor.key_id is None:
+    if limiter is None or not limiter.enabled or actor.key_id is None:
         return
-    wait = limiter.retry_after(actor.key_id)
-    if wait:
+    quota = limiter.take(actor.key_id)
+    g.rate_quota = quota
+    if not quota.allowed:
         detail = "Too many requests with this API key; retry after the given seconds."
-        raise Problem(429, "rate-limited", detail, headers={"Retry-After": str(wait)})
+        headers = {"Retry-After": str(quota.retry_after), **limiter.headers(quota)}
+        raise Problem(429, "rate-limited", detail, headers=headers)
 
 
 def requires(*roles: str) -> Callable[[F], F]:

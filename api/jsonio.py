@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from flask import Response, request
 from flask.json.provider import JSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.problems import Problem
 
@@ -49,9 +50,20 @@ def json_object_body() -> dict[str, Any]:
     """The request body parsed as a JSON object, or a 400 problem; over the limit, 413.
 
     The Content-Type is not checked: a client that forgets the header (curl's
-    default) still gets its JSON read.
+    default) still gets its JSON read. A chunked body (no ``Content-Length``) is
+    read up to the limit by Werkzeug, which stops there without a word; one byte
+    more on the server's stream means it was over the limit, a 413 like a body
+    whose length said so.
     """
     raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(raw) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        raise RequestEntityTooLarge()
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

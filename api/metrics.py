@@ -2,7 +2,9 @@
 
 - ``adjudicator_decisions_total{outcome, ruleset}``: engine decisions stored (201)
 - ``adjudicator_request_duration_seconds{endpoint, method, status}``: every request
-  (``endpoint`` is the route's rule, ``unmatched`` for a 404, never the raw path)
+  (``endpoint`` is the route's rule, ``unmatched`` for a 404, never the raw path;
+  ``method`` one of :data:`METHODS` or ``other``: a client picks the method, and a
+  label a client picks would let it add series without end)
 - ``adjudicator_decision_duration_seconds``: the engine's ``decide`` call
 - ``adjudicator_audit_chain_length``: entries in the audit chain, read from the
   chain head (one row) when scraped
@@ -38,6 +40,12 @@ from adjudicator.store import Decider, Store, chain_length
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 ENGINE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    """The ``method`` label: a standard method as itself, anything else ``other``."""
+    return method if method in METHODS else "other"
 
 
 class AuditChainCollector:
@@ -96,7 +104,7 @@ class Metrics:
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Record one answered request (and the decision it stored, if any)."""
-        self.requests.labels(endpoint, method, str(status)).observe(seconds)
+        self.requests.labels(endpoint, method_label(method), str(status)).observe(seconds)
         decided = g.get("decided")
         if decided is not None and status == 201:
             self.decisions.labels(*decided).inc()

@@ -13,6 +13,16 @@ type                                      status  when
 ``urn:adjudicator:problem:not-found``       404   no such route, decision or ruleset version
 ``urn:adjudicator:problem:method-not-allowed`` 405 the route exists, the method does not
 ``urn:adjudicator:problem:idempotency-conflict`` 409 Idempotency-Key reused with another request
+``urn:adjudicator:problem:invalid-transition`` 409 not an action the claim takes now (``allowed``)
+``urn:adjudicator:problem:stale-proposal`` 409 approving a proposal made on an older case revision
+``urn:adjudicator:problem:claim-exists``    409  an open claim on the order has that claim_id
+``urn:adjudicator:problem:stale-report``    409   activation: the report is older than 7 days or
+                                                  measured against another active version
+``urn:adjudicator:problem:report-mismatch`` 409   activation: the report is not a succeeded replay
+                                                  of the version's exact digest
+``urn:adjudicator:problem:request-closed``  409   activation: the request was already approved
+``urn:adjudicator:problem:already-active``  409   activation: the version is already active
+``urn:adjudicator:problem:nothing-to-roll-back`` 409 rollback: no earlier version to return to
 ``urn:adjudicator:problem:payload-too-large`` 413 the body is over the limit
 ``urn:adjudicator:problem:invalid-case``    422   the case document breaks the contract
 ``urn:adjudicator:problem:unknown-ruleset`` 422   ``?ruleset=`` names no loaded version
@@ -39,12 +49,21 @@ from werkzeug.exceptions import HTTPException
 
 from adjudicator.contract import flatten_errors
 from adjudicator.errors import AdjudicatorError, EngineError, InvalidCase, UnknownRuleset
+from adjudicator.lifecycle import (
+    ActionForbidden,
+    InvalidAction,
+    InvalidTransition,
+    LifecycleError,
+    StaleProposal,
+)
 from adjudicator.store import (
     DatabaseUnavailable,
     IdempotencyConflict,
     InvalidRequest,
     NotFound,
 )
+from adjudicator.store.activation import GovernanceConflict, SelfApproval
+from adjudicator.store.claims import ClaimExists, ClaimIdempotencyConflict
 
 PROBLEM_JSON = "application/problem+json"
 _PREFIX = "urn:adjudicator:problem:"
@@ -86,15 +105,17 @@ def problem_response(
     detail: str,
     errors: Mapping[str, Sequence[str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> Response:
     """The problem+json response; ``kind`` is the last part of the type URN."""
-    body = {
+    body: dict[str, object] = {
         "type": _PREFIX + kind,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "errors": {k: list(v) for k, v in (errors or {}).items()},
         "request_id": g.get("request_id"),
+        **(extra or {}),
     }
     response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
@@ -148,6 +169,8 @@ def _core_error(error: AdjudicatorError) -> Response:
         detail = f"No ruleset version {error.version[:40]!r} is loaded."
         errors = {"ruleset": [f"Unknown version; known: {', '.join(error.known)}."]}
         return problem_response(422, "unknown-ruleset", detail, errors)
+    if isinstance(error, LifecycleError | ClaimExists | ClaimIdempotencyConflict):
+        return _claim_refusal(error)
     if isinstance(error, IdempotencyConflict):
         detail = "This Idempotency-Key was already used with a different request."
         return problem_response(
@@ -159,6 +182,10 @@ def _core_error(error: AdjudicatorError) -> Response:
         )
     if isinstance(error, NotFound):
         return problem_response(404, "not-found", f"No {error.kind} with that id.")
+    if isinstance(error, SelfApproval):
+        return problem_response(403, "forbidden", str(error))
+    if isinstance(error, GovernanceConflict):
+        return problem_response(409, error.kind, str(error))
     if isinstance(error, InvalidRequest):
         return problem_response(422, "invalid-request", str(error), error.errors)
     if isinstance(error, DatabaseUnavailable):
@@ -171,6 +198,31 @@ def _core_error(error: AdjudicatorError) -> Response:
         )
     if isinstance(error, EngineError):
         return _engine_fault(error)
+    return _internal(error)
+
+
+def _claim_refusal(error: AdjudicatorError) -> Response:
+    """The claim lifecycle's refusals (409 with what is allowed now, 403, 422)."""
+    if isinstance(error, InvalidTransition):
+        return problem_response(
+            409, "invalid-transition", error.reason, None, None, {"allowed": error.allowed}
+        )
+    if isinstance(error, StaleProposal):
+        return problem_response(409, "stale-proposal", str(error))
+    if isinstance(error, ActionForbidden):
+        return problem_response(403, "forbidden", error.reason)
+    if isinstance(error, InvalidAction):
+        return problem_response(422, "invalid-request", str(error), error.errors)
+    if isinstance(error, ClaimExists):
+        detail = "An open claim on this order has this claim_id."
+        location = {"Location": f"/v1/claims/{error.claim_ref}"}
+        return problem_response(
+            409, "claim-exists", detail, None, location, {"claim_ref": error.claim_ref}
+        )
+    if isinstance(error, ClaimIdempotencyConflict):
+        detail = "This Idempotency-Key was already used with a different request."
+        location = {"Location": f"/v1/claims/{error.claim_ref}"}
+        return problem_response(409, "idempotency-conflict", detail, None, location)
     return _internal(error)
 
 

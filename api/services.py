@@ -1,13 +1,16 @@
-"""What the views call: the store, the adjudicator, the metrics and the rate limiter."""
+"""What the views call: the store, the adjudicator, the metrics, the rate limiter,
+and the rules governance (the active version, replay settings)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
 from adjudicator.store import Decider, Store
+from adjudicator.store.active import ActiveVersionCache
 from api.metrics import Metrics, TimedDecider
 from api.ratelimit import RateLimiter
 
@@ -22,6 +25,9 @@ class Services:
     adjudicator: Any  # an adjudicator.Adjudicator, or a test double with .decide and .catalog
     metrics: Metrics | None = None
     limiter: RateLimiter | None = None
+    active: ActiveVersionCache | None = None
+    rules_dir: Path | None = None
+    replay_jobs: int = 1
     decider: Decider = field(init=False)
 
     def __post_init__(self) -> None:
@@ -30,6 +36,12 @@ class Services:
         if self.metrics is not None:
             decider = TimedDecider(decider, self.metrics)
         object.__setattr__(self, "decider", decider)
+
+    def active_version(self) -> str | None:
+        """The version decisions use when a request names none (the database's, cached)."""
+        if self.active is None:  # a test double without a catalog: let the core choose
+            return None
+        return self.active.get()
 
 
 def services() -> Services:

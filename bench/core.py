@@ -99,16 +99,16 @@ def formula_cost(ruleset: Ruleset, cases: list[dict[str, Any]], repeat: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--fixtures", type=Path, default=Path("fixtures"))
+    parser.add_argument("--fixtures", type=Path, default=None, help="default: the active version's")
     parser.add_argument("--rounds", type=int, default=5, help="timed passes over the corpus")
     parser.add_argument("--repeat", type=int, default=40, help="corpus repeats per pass")
     parser.add_argument("--soak", type=int, default=200_000, help="decisions for the RSS check")
     parser.add_argument("--ruleset", default=None, help="ruleset version (default: active)")
     args = parser.parse_args()
 
-    cases = _cases(args.fixtures)
     adjudicator = Adjudicator()
     ruleset = adjudicator.catalog.get(args.ruleset)
+    cases = _cases(args.fixtures or Path("fixtures") / ruleset.version)
     engine = adjudicator.engine
     for case in cases:  # warm up
         adjudicator.decide(case, ruleset)

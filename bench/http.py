@@ -1,4 +1,5 @@
-"""``make bench-http``: decisions per second and latency of ``POST /v1/decisions``.
+"""``make bench-http``: decisions per second and latency of ``POST /v1/decisions``,
+then the claims mix (:mod:`bench.claims_mix`: whole disputes over HTTP).
 
 Starts ``adjudicator serve`` (its default workers) on a free loopback port,
 first against SQLite and then against PostgreSQL, and drives it from this
@@ -35,6 +36,7 @@ import orjson
 from sqlalchemy import create_engine, text
 
 from api.examples import WORKED_EXAMPLE_1
+from bench import claims_mix
 
 ROOT = Path(__file__).resolve().parents[1]
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
@@ -74,16 +76,19 @@ def _pg_schema(base_url: str) -> Iterator[str]:
 @contextmanager
 def _server(
     database_url: str, workdir: Path, workers: int | None, threads: int | None
-) -> Iterator[tuple[int, str]]:
+) -> Iterator[tuple[int, dict[str, str]]]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "ADJUDICATOR_KEY_SECRET": secrets.token_hex(16),
     }
-    key = subprocess.run(
-        [ADJUDICATOR, "keys", "create", "--role", "system", "--name", "bench"],
-        cwd=workdir, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
+    keys = {
+        name: subprocess.run(
+            [ADJUDICATOR, "keys", "create", "--role", role, "--name", f"bench-{name}"],
+            cwd=workdir, env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        for name, role in (("system", "system"), ("staff", "staff"), ("staff2", "staff"))
+    }  # fmt: skip
     port = _free_port()
     command = [ADJUDICATOR, "serve", "--port", str(port)]
     if workers is not None:
@@ -106,7 +111,7 @@ def _server(
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit(f"server did not start; see {workdir / 'serve.log'}")
             time.sleep(0.1)
-        yield port, key
+        yield port, keys
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -171,7 +176,7 @@ def _drive(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", type=Path, default=ROOT / "fixtures")
+    parser.add_argument("--fixtures", type=Path, default=None, help="default: the active version's")
     parser.add_argument("--requests", type=int, default=6000, help="per database (bound)")
     parser.add_argument("--seconds", type=float, default=15.0, help="per database (bound)")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
@@ -183,7 +188,15 @@ def main() -> None:
         default=os.environ.get("ADJUDICATOR_TEST_DATABASE_URL") or DEFAULT_PG,
         help="PostgreSQL server (a fresh schema is used and dropped)",
     )
+    parser.add_argument("--mix", choices=["decisions", "claims"], action="append",
+                        help="decisions: POST /v1/decisions; claims: whole disputes "
+                        "(open, evidence, escalate, propose, approve); default both")  # fmt: skip
     args = parser.parse_args()
+    if args.fixtures is None:
+        from adjudicator import load_catalog
+
+        args.fixtures = ROOT / "fixtures" / load_catalog().active_version
+    mixes = args.mix or ["decisions", "claims"]
     bodies = _bodies(args.fixtures)
     print(
         f"POST /v1/decisions: {len(bodies)} case(s), {args.concurrency} connections, "
@@ -195,17 +208,26 @@ def main() -> None:
         try:
             with (
                 _database(database, workdir, args.pg_url) as url,
-                _server(url, workdir, args.workers, args.threads) as (port, key),
+                _server(url, workdir, args.workers, args.threads) as (port, keys),
             ):
-                _drive(port, key, bodies, 300, 10, 4)  # warm-up
-                result = _drive(port, key, bodies, args.requests, args.seconds, args.concurrency)
+                if "decisions" in mixes:
+                    _drive(port, keys["system"], bodies, 300, 10, 4)  # warm-up
+                    result = _drive(
+                        port, keys["system"], bodies, args.requests, args.seconds,
+                        args.concurrency,
+                    )  # fmt: skip
+                    print(
+                        f"{database:<10} {result['per_second']:7.0f} decisions/s   "
+                        f"p50 {result['p50_ms']:6.1f} ms   p99 {result['p99_ms']:6.1f} ms   "
+                        f"({result['requests']} requests, statuses {result['statuses']})"
+                    )
+                if "claims" in mixes:
+                    claims_mix.drive(port, keys, 3, 4)  # warm-up
+                    claims_mix.report(
+                        database, claims_mix.drive(port, keys, args.seconds, args.concurrency)
+                    )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        print(
-            f"{database:<10} {result['per_second']:7.0f} decisions/s   "
-            f"p50 {result['p50_ms']:6.1f} ms   p99 {result['p99_ms']:6.1f} ms   "
-            f"({result['requests']} requests, statuses {result['statuses']})"
-        )
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from adjudicator.cli import ruletools as _ruletools  # noqa: F401 - rules check/doc/mutate
 from adjudicator.cli.core import decide_command, regress_command, rules_group
 
 

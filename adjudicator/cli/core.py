@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,29 @@ import click
 import orjson
 
 from adjudicator.decide import Adjudicator
-from adjudicator.errors import AdjudicatorError, InvalidCase, UnknownRuleset
+from adjudicator.errors import AdjudicatorError, InvalidCase, RulesetError, UnknownRuleset
+from adjudicator.rules.model import Catalog
+from adjudicator.settings import SettingsError, rules_dir_from_env
+
+
+def rules_root() -> Path | None:
+    """The rules directory: ``ADJUDICATOR_RULES_DIR``, else the one shipped in the package."""
+    try:
+        return rules_dir_from_env(os.environ)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def load_rules_catalog() -> Catalog:
+    """Every version under :func:`rules_root`, broken ones kept with their errors."""
+    from adjudicator.rules.loader import load_catalog
+
+    return load_catalog(rules_root())
+
+
+def make_adjudicator() -> Adjudicator:
+    """An adjudicator over :func:`rules_root` (refuses a broken active version)."""
+    return Adjudicator(load_rules_catalog())
 
 
 def _read_json(source: TextIO) -> Any:
@@ -55,13 +78,13 @@ def decide_command(case_file: TextIO, version: str | None) -> None:
         document = document["case"]
     case = with_caller_defaults(document, now)
     try:
-        decision = Adjudicator().decide(
+        decision = make_adjudicator().decide(
             case, version, decision_id=str(uuid.uuid4()), decided_at=now
         )
     except InvalidCase as exc:
         click.echo(orjson.dumps({"errors": exc.errors}, option=orjson.OPT_INDENT_2).decode())
         sys.exit(2)
-    except UnknownRuleset as exc:
+    except (UnknownRuleset, RulesetError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(orjson.dumps(decision.to_dict(), option=orjson.OPT_INDENT_2).decode())
 
@@ -74,7 +97,12 @@ def decide_command(case_file: TextIO, version: str | None) -> None:
 def regress_command(
     paths: tuple[Path, ...], version: str | None, jobs: int, junit: Path | None
 ) -> None:
-    """Run fixture cases against the rules; exit 1 on any mismatch."""
+    """Run fixture cases against the rules; exit 1 on any mismatch.
+
+    Without PATHS, runs the version's own fixtures, ``fixtures/<version>/``; a
+    PATH that is a fixtures root (holding version folders) means its
+    ``<version>/`` folder.
+    """
     from rich.console import Console
     from rich.progress import track
     from rich.table import Table
@@ -82,12 +110,20 @@ def regress_command(
     from adjudicator import regression
 
     console = Console(stderr=False)
-    fixtures = regression.load_fixtures(list(paths) or [Path("fixtures")])
-    adjudicator = Adjudicator()
+    adjudicator = make_adjudicator()
     try:
         ruleset = adjudicator.catalog.get(version)
-    except UnknownRuleset as exc:
+    except AdjudicatorError as exc:
         raise click.ClickException(str(exc)) from exc
+    folders = [
+        regression.version_folder(p, ruleset.version) for p in (paths or (Path("fixtures"),))
+    ]
+    try:
+        fixtures = regression.load_fixtures(folders)
+    except regression.FixtureError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not fixtures:
+        raise click.ClickException(f"no fixtures in {', '.join(str(f) for f in folders)}")
 
     def run(fixture: regression.Fixture) -> regression.Result:
         return regression.check(fixture, adjudicator, ruleset)
@@ -155,13 +191,24 @@ def rules_group() -> None:
 @rules_group.command("list")
 @click.option("--ruleset", "version", default=None, help="Ruleset version (default: active).")
 def rules_list(version: str | None) -> None:
-    """List every rule of a ruleset version: id, stage, source and title."""
+    """List every version (a broken one with its errors), then the rules of one version."""
     from rich.console import Console
     from rich.table import Table
 
+    catalog = load_rules_catalog()
+    console = Console()
+    versions = Table(title=f"{catalog.name} versions")
+    for column in ("version", "status", "digest or errors"):
+        versions.add_column(column)
+    for name in sorted({*catalog.by_version, *catalog.broken}):
+        active = " (active)" if name == catalog.active_version else ""
+        if name in catalog.broken:
+            versions.add_row(name, f"[red]broken[/red]{active}", "\n".join(catalog.broken[name]))
+        else:
+            versions.add_row(name, f"loaded{active}", catalog.by_version[name].digest)
+    console.print(versions)
     try:
-        adjudicator = Adjudicator()
-        ruleset = adjudicator.catalog.get(version)
+        ruleset = catalog.get(version)
     except AdjudicatorError as exc:
         raise click.ClickException(str(exc)) from exc
     table = Table(title=f"{ruleset.name} {ruleset.version}  {ruleset.digest}")
@@ -169,4 +216,4 @@ def rules_list(version: str | None) -> None:
         table.add_column(column)
     for spec in ruleset.rules:
         table.add_row(spec.id, spec.stage, spec.source, spec.title)
-    Console().print(table)
+    console.print(table)

@@ -1,4 +1,6 @@
-"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``, ``audit verify``.
+"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``; the ``audit`` group.
+
+The ``audit`` commands and ``db backup`` are :mod:`adjudicator.cli.audit`'s.
 
 These are the operator's commands around the service. Nothing here imports
 Flask or ``api``: ``serve`` hands gunicorn the import string of the app
@@ -8,9 +10,9 @@ factory, and each worker builds its own app (and its own engine host).
 from __future__ import annotations
 
 import getpass
+import importlib
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,8 @@ from pathlib import Path
 import click
 import orjson
 
+from adjudicator.cli.core import load_rules_catalog
+from adjudicator.cli.users import users_group  # the console's accounts
 from adjudicator.errors import AdjudicatorError
 from adjudicator.settings import ServiceSettings, SettingsError
 from adjudicator.store import (
@@ -33,14 +37,47 @@ from adjudicator.store import (
     list_keys,
     open_store,
     revoke_key,
-    verify_audit,
 )
+from adjudicator.store.config import database_url_from_env, secret_path, shown_url
+from adjudicator.store.keys import count_keys
 
 APP_FACTORY = "api:create_app({{'RECYCLE_ON_ENGINE_FAULT': True, 'RATE_SHARES': {workers}}})"
 
 
 def _config() -> StoreConfig:
-    return StoreConfig.from_env(os.environ, Path.cwd())
+    try:
+        url = database_url_from_env(os.environ, Path.cwd())
+        _refuse_a_second_secret(url)
+        return StoreConfig.from_env(os.environ, Path.cwd())
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except DatabaseUnavailable as exc:
+        where = f"DATABASE_URL={shown_url(os.environ.get('DATABASE_URL', ''))}"
+        raise click.ClickException(f"{exc} ({where}): {exc.__cause__}") from exc
+
+
+def _refuse_a_second_secret(url: str) -> None:
+    """Stop before making a new key secret for a database whose keys were made under another.
+
+    A new secret would silently invalidate every existing key (each is stored as an
+    HMAC under the secret it was made with), so a run that would create the secret
+    file while the database already holds keys stops and says where it looked.
+    """
+    path = secret_path(os.environ, url)
+    if path is None or path.exists():
+        return
+    throwaway = StoreConfig(database_url=url, key_secret=b"\0" * 32)
+    store = open_store(throwaway)
+    try:
+        keys = count_keys(store)
+    finally:
+        store.close()
+    if keys:
+        raise SettingsError(
+            f"no key secret at {path}, but the database holds {keys} API key(s) made under "
+            f"a secret: a new one would invalidate them all. Point ADJUDICATOR_KEY_SECRET_FILE "
+            f"at the secret they were made with (or set ADJUDICATOR_KEY_SECRET)."
+        )
 
 
 def _operator() -> Actor:
@@ -60,7 +97,8 @@ def _store(*, migrate: bool) -> Iterator[Store]:
         yield store
     except DatabaseUnavailable as exc:
         hint = "" if migrate else " (has `adjudicator db upgrade` been run?)"
-        raise click.ClickException(f"{exc}: {exc.__cause__}{hint}") from exc
+        where = f" (DATABASE_URL={shown_url(store.db.engine.url.render_as_string())})"
+        raise click.ClickException(f"{exc}{where}: {exc.__cause__}{hint}") from exc
     except AdjudicatorError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -94,7 +132,8 @@ def serve_command(
     """
     try:
         settings = ServiceSettings.from_env(os.environ)
-    except SettingsError as exc:
+        load_rules_catalog().active  # noqa: B018 - refuses to start on a broken active version
+    except (SettingsError, AdjudicatorError) as exc:
         raise click.ClickException(str(exc)) from exc
     settings = replace(
         settings,
@@ -105,13 +144,34 @@ def serve_command(
     )
     with _store(migrate=True):
         pass
-    with metrics_dir(settings.metrics_dir) as shared:
+    with metrics_dir(settings.metrics_dir) as shared, _sqlite_worker():
         # Set before gunicorn forks: each worker's prometheus-client writes its samples there.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
         from adjudicator.cli.gunicorn_app import ServiceApplication, gunicorn_options
 
         app_uri = APP_FACTORY.format(workers=settings.workers)
         ServiceApplication(app_uri, gunicorn_options(settings)).run()
+
+
+@contextmanager
+def _sqlite_worker() -> Iterator[None]:
+    """On SQLite, the worker runs as a thread of the serving process (``make run`` is all)."""
+    config = _config()
+    if not config.database_url.startswith("sqlite"):
+        yield
+        return
+    from adjudicator import worker
+
+    store = open_store(config)
+    owner = os.getpid()
+    _thread, stop = worker.start(store)
+    try:
+        yield
+    finally:
+        if os.getpid() == owner:  # gunicorn's forks unwind this frame too: only the master stops
+            stop.set()
+            _thread.join(timeout=5)
+            store.close()
 
 
 @contextmanager
@@ -204,23 +264,19 @@ def audit_group() -> None:
     """The audit log."""
 
 
-@audit_group.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def audit_verify_command(as_json: bool) -> None:
-    """Walk the hash chain; exit 0 when it holds, 1 naming the first bad entry."""
-    with _store(migrate=False) as store:
-        report = verify_audit(store)
-    if as_json:
-        click.echo(orjson.dumps(report.to_dict()))
-    elif report.broken is None:
-        click.echo(f"ok: {report.entries} entries, head {report.head_seq} {report.head_hash}")
-    else:
-        bad = report.broken
-        click.echo(f"broken at entry {bad.seq}: {bad.problem}: {bad.detail}")
-    sys.exit(0 if report.ok else 1)
-
-
 def register(main: click.Group) -> None:
     """Add the service commands to the ``adjudicator`` group."""
     for command in (serve_command, db_group, keys_group, audit_group):
         main.add_command(command)
+    from adjudicator.cli import audit as audit_cli  # verify, checkpoint, export, db backup
+
+    audit_cli.register(audit_group, db_group)
+    main.add_command(_worker_command())
+    importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
+    main.add_command(users_group)
+
+
+def _worker_command() -> click.Command:
+    from adjudicator.cli.worker import worker_command
+
+    return worker_command

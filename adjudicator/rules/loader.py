@@ -2,9 +2,16 @@
 
 Layout of ``rules/<name>/``: ``ruleset.toml`` names the ruleset and its active
 version; each version folder (``2024.1/``) holds ``rules.toml`` (stages and
-rules), ``parameters.toml`` and ``aql.toml`` (the ISO 2859-1 table). The
-digest of a version is the sha256 over those files (path and bytes), so any
-change to the data is a new digest on every decision it makes.
+rules), ``parameters.toml``, ``aql.toml`` (the ISO 2859-1 table) and
+``reasons.toml`` (the reason catalogue). The digest of a version is the sha256
+over those files (path and bytes), so any change to the data is a new digest
+on every decision it makes.
+
+Each version loads or fails on its own: :func:`load_catalog` keeps a broken
+version's errors in :attr:`Catalog.broken` and loads the others. The default
+rules root is the one shipped inside the installed package
+(:func:`default_rules_dir`); a composition root may pass another
+(``ADJUDICATOR_RULES_DIR``), the core never reads the environment.
 """
 
 from __future__ import annotations
@@ -20,14 +27,16 @@ from adjudicator.actions import VOCABULARY, written_fields
 from adjudicator.errors import RulesetError
 from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
 from adjudicator.measures import formula_names
+from adjudicator.rules.checks import static_problems
 from adjudicator.rules.compiler import PatternCompiler
 from adjudicator.rules.formulas import Formula, FormulaCompiler, Name
 from adjudicator.rules.model import Catalog, Ruleset, RuleSpec
 
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
-_VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml")
+PACKAGED_RULES = "ruledata"
+"""The folder of the installed package that holds the shipped ``rules/`` (see setup.py)."""
+VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml", "reasons.toml")
 _REQUIRED_KEYS = frozenset({"id", "title", "source", "stage", "when", "action"})
-_OPTIONAL_KEYS = frozenset({"message"})
+_OPTIONAL_KEYS = frozenset({"message", "overrides"})
 _REPORTED = frozenset(
     {
         "inel",
@@ -45,39 +54,66 @@ _REPORTED = frozenset(
 """State fields the decision document reads (``decide.build_decision``), used or not."""
 
 
+def default_rules_dir() -> Path:
+    """The rules shipped with the package: ``adjudicator/ruledata`` in an installed
+    wheel, the checkout's top-level ``rules/`` in a source tree (editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / PACKAGED_RULES
+    return installed if installed.is_dir() else package.parent / "rules"
+
+
+DEFAULT_RULES_DIR = default_rules_dir()
+
+
 def load_catalog(root: Path | None = None, name: str = "trade_assurance") -> Catalog:
-    """Load every version of ruleset ``name`` under ``root`` (default: the repo's ``rules/``)."""
-    folder = (root or DEFAULT_RULES_DIR) / name
+    """Load every version of ruleset ``name`` under ``root`` (default: the shipped rules).
+
+    A version that fails to load is kept in ``Catalog.broken`` with its errors;
+    the others load. Only a missing ``ruleset.toml`` or an ``active`` that names
+    no version folder fails the whole catalog.
+    """
+    folder = (root or default_rules_dir()) / name
     meta = _read_toml(folder / "ruleset.toml")
     active = str(meta.get("active", ""))
-    versions = {
-        child.name: load_version(child, name)
-        for child in sorted(folder.iterdir())
-        if child.is_dir() and (child / "rules.toml").exists()
-    }
-    if active not in versions:
+    versions: dict[str, Ruleset] = {}
+    broken: dict[str, tuple[str, ...]] = {}
+    for child in sorted(folder.iterdir()):
+        if not (child.is_dir() and (child / "rules.toml").exists()):
+            continue
+        try:
+            versions[child.name] = load_version(child, name)
+        except RulesetError as exc:
+            broken[child.name] = tuple(str(exc).split("\n"))
+    if active not in versions and active not in broken:
         raise RulesetError(f"{folder}/ruleset.toml: active version {active!r} is not a folder")
-    return Catalog(name=name, active_version=active, by_version=versions)
+    return Catalog(name=name, active_version=active, by_version=versions, broken=broken)
 
 
-def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
-    """Load one version folder."""
+def read_version_files(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The digest and the parsed files of one version folder (by file name)."""
     digest = hashlib.sha256()
     data: dict[str, dict[str, Any]] = {}
-    for file_name in _VERSION_FILES:
+    for file_name in VERSION_FILES:
         path = folder / file_name
         raw = path.read_bytes() if path.exists() else b""
         if not raw:
             raise RulesetError(f"{path}: missing or empty")
         digest.update(file_name.encode() + b"\0" + raw + b"\0")
         data[file_name] = _parse_toml(path, raw)
+    return "sha256:" + digest.hexdigest(), data
+
+
+def load_version(folder: Path, name: str = "trade_assurance") -> Ruleset:
+    """Load one version folder."""
+    digest, data = read_version_files(folder)
     return build_ruleset(
         name=name,
         version=folder.name,
-        digest="sha256:" + digest.hexdigest(),
+        digest=digest,
         rules_doc=data["rules.toml"],
         parameters=data["parameters.toml"],
         aql_doc=data["aql.toml"],
+        reasons_doc=data["reasons.toml"],
     )
 
 
@@ -89,16 +125,31 @@ def build_ruleset(
     rules_doc: Mapping[str, Any],
     parameters: Mapping[str, Any],
     aql_doc: Mapping[str, Any],
+    reasons_doc: Mapping[str, Any] | None = None,
 ) -> Ruleset:
-    """Check and compile ruleset data given as dicts (tests build rulesets this way)."""
+    """Check and compile ruleset data given as dicts (tests build rulesets this way).
+
+    ``reasons_doc`` is the parsed ``reasons.toml``; ``None`` (a test's partial
+    ruleset) skips the reason-catalogue checks. Every problem the checks of
+    :mod:`adjudicator.rules.checks` find is reported at once, one per line.
+    """
     stages = list(rules_doc.get("stages", []))
     if not stages:
         raise RulesetError(f"{name}@{version}: rules.toml has no stages")
     raw_rules = rules_doc.get("rules", [])
+    reasons = None if reasons_doc is None else dict(reasons_doc.get("reasons", {}))
+    findings = {key: action.finding for key, action in VOCABULARY.items()}
+    problems = [str(p) for p in static_problems(raw_rules, parameters, reasons, findings)]
+    problems += _override_problems(raw_rules)
+    if problems:
+        raise RulesetError("\n".join(f"{name}@{version}: {p}" for p in problems))
     specs: list[RuleSpec] = []
     initial_state: dict[str, Any] = {k: v for k, (_, v) in STATE_FIELDS.items()}
     for index, raw in enumerate(raw_rules):
-        spec = _compile_rule(index, raw, stages, parameters)
+        try:
+            spec = _compile_rule(index, raw, stages, parameters, reasons)
+        except RulesetError as exc:
+            raise RulesetError(f"{name}@{version}: {exc}") from exc
         if spec.guard:
             initial_state[spec.guard] = 0
         specs.append(spec)
@@ -125,8 +176,30 @@ def build_ruleset(
     )
 
 
+def _override_problems(raw_rules: Any) -> list[str]:
+    """``overrides`` names rules of the same stage that this rule is meant to overlap."""
+    stage_of = {str(r.get("id")): r.get("stage") for r in raw_rules}
+    problems = []
+    for raw in raw_rules:
+        overrides = raw.get("overrides", [])
+        if not isinstance(overrides, list):
+            problems.append(f"rule {raw.get('id')}: overrides must be a list of rule ids")
+            continue
+        for other in overrides:
+            if stage_of.get(other) != raw.get("stage"):
+                problems.append(
+                    f"rule {raw.get('id')}: overrides {other!r}, which is not a rule of "
+                    f"its stage {raw.get('stage')!r}"
+                )
+    return problems
+
+
 def _compile_rule(
-    index: int, raw: Mapping[str, Any], stages: list[str], parameters: Mapping[str, Any]
+    index: int,
+    raw: Mapping[str, Any],
+    stages: list[str],
+    parameters: Mapping[str, Any],
+    reasons: Mapping[str, Any] | None = None,
 ) -> RuleSpec:
     rule_id = str(raw.get("id", f"#{index}"))
     for key in _REQUIRED_KEYS:
@@ -183,6 +256,8 @@ def _compile_rule(
         pattern = conditions[0] if len(conditions) == 1 else {"$and": conditions}
         patterns.append({aliases[fact_type]: pattern})
     message = raw.get("message")
+    if message is None and reasons is not None and str(args.get("reason")) in reasons:
+        message = reasons[str(args["reason"])].get("sentence")
     if message is not None:
         _check_message(rule_id, str(message))
     for extra in args.get("also", []):
@@ -196,7 +271,7 @@ def _compile_rule(
         action=action_name,
         args=args,
         message=None if message is None else str(message),
-        definition={"all": patterns, "pri": stages.index(stage) + 1},
+        definition={"all": patterns, "pri": _priority(stages.index(stage), raw)},
         reads=tuple(compiler.reads),
         joins_state=joins_state,
         guard=guard,
@@ -206,6 +281,12 @@ def _compile_rule(
 
 def _local_getter(name: str) -> Callable[[Any, Any], Any]:
     return lambda ctx, facts: facts["let"][name]
+
+
+def _priority(stage_index: int, raw: Mapping[str, Any]) -> int:
+    """durable-rules priority (lower fires first): by stage; within its stage a rule
+    that declares ``overrides`` fires before the rules it overrides."""
+    return 2 * (stage_index + 1) - (1 if raw.get("overrides") else 0)
 
 
 def _excludes_itself(conditions: list[dict[str, Any]], finding: str | None) -> bool:

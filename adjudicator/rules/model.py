@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adjudicator.errors import UnknownRuleset
+from adjudicator.errors import RulesetError, UnknownRuleset
 from adjudicator.rules.formulas import Formula
 
 
@@ -68,15 +68,27 @@ class Ruleset:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """Every loaded version of one ruleset, and which one is active."""
+    """Every loaded version of one ruleset, which one is active, and the broken ones.
+
+    ``broken`` maps a version that failed to load to its errors (one sentence
+    each); it never stops the other versions from loading.
+    """
 
     name: str
     active_version: str
     by_version: Mapping[str, Ruleset]
+    broken: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def active(self) -> Ruleset:
-        """The version decisions use unless a request names another."""
+        """The version decisions use unless a request names another.
+
+        Raises :class:`RulesetError` when the active version is broken: a
+        service must not start on it.
+        """
+        if self.active_version in self.broken:
+            errors = "; ".join(self.broken[self.active_version])
+            raise RulesetError(f"the active version {self.active_version} is broken: {errors}")
         return self.by_version[self.active_version]
 
     @property
@@ -85,9 +97,11 @@ class Catalog:
         return sorted(self.by_version)
 
     def get(self, version: str | None) -> Ruleset:
-        """The named version (the active one for ``None``)."""
+        """The named version (the active one for ``None``); a broken one raises its errors."""
         if version is None:
             return self.active
+        if version in self.broken:
+            raise RulesetError(f"version {version} is broken: {'; '.join(self.broken[version])}")
         try:
             return self.by_version[version]
         except KeyError:

@@ -6,6 +6,7 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.store`      ``Store`` / ``open_store``: one database, the key secret, the clock
 - :mod:`.database`   engines, serialised write transactions, migrations
 - :mod:`.models`     the tables (SQLAlchemy 2.0 typed ORM); :mod:`.migrations` owns the schema
+- :mod:`.webhook_models`  the webhook tables (the jobs and services are in ``adjudicator.webhooks``)
 - :mod:`.decisions`  decide and store a case; override a decision
 - :mod:`.queries`    read decisions back: by id, or a filtered page
 - :mod:`.records`    ``StoredDecision`` and the column checks
@@ -13,6 +14,11 @@ SQLAlchemy and Alembic, never Flask or ``api``; the core never imports it.
 - :mod:`.chain`      appending to the hash-chained audit log (one statement on PostgreSQL)
 - :mod:`.audit`      reading the audit log: list, verify
 - :mod:`.keys`       API keys: create, list, revoke, authenticate
+- :mod:`.readiness`  ``/readyz``'s probe: the database takes a write, answered within 1 s
+- :mod:`.hardening_models` the readiness probe's table
+- :mod:`.replays`    replay jobs (impact analysis) as records; :mod:`.replay_job` runs one
+- :mod:`.active`     the active ruleset version, read with a short per-process cache
+- :mod:`.activation` the gated acts that change it: request, approval, rollback
 """
 
 from adjudicator.store.actor import Actor

@@ -7,16 +7,23 @@ and names the first entry that was changed, deleted or reordered.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, select
+import rfc8785
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from adjudicator.store.chain import HEAD_ID, entry_hash, format_time
-from adjudicator.store.crosscheck import first_unrecorded_change
+from adjudicator.store.audit_models import CheckpointRow
+from adjudicator.store.chain import HEAD_ID, entry_bytes, format_time
+from adjudicator.store.crosscheck import first_row_mismatch
+from adjudicator.store.errors import InvalidRequest
+from adjudicator.store.merkle import Tree
 from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
+from adjudicator.store.note import NoteError, Verifier, open_checkpoint
 from adjudicator.store.pagination import (
     Page,
     clamp_limit,
@@ -37,6 +44,7 @@ class AuditEntry:
     at: datetime
     actor_key_id: str | None
     actor_name: str
+    actor_role: str | None
     action: str
     subject: str
     request_id: str | None
@@ -49,7 +57,11 @@ class AuditEntry:
         return {
             "seq": self.seq,
             "at": format_time(self.at),
-            "actor": {"key_id": self.actor_key_id, "name": self.actor_name},
+            "actor": {
+                "key_id": self.actor_key_id,
+                "name": self.actor_name,
+                "role": self.actor_role,
+            },
             "action": self.action,
             "subject": self.subject,
             "request_id": self.request_id,
@@ -98,13 +110,13 @@ class VerifyReport:
         }
 
 
-def _row_hash(row: Row[Any]) -> str:
-    return entry_hash(
-        row.prev_hash,
+def _row_bytes(row: Row[Any]) -> bytes:
+    return entry_bytes(
         seq=row.seq,
         at=row.at,
         actor_key_id=row.actor_key_id,
         actor_name=row.actor_name,
+        actor_role=row.actor_role,
         action=row.action,
         subject=row.subject,
         request_id=row.request_id,
@@ -118,6 +130,7 @@ def _entry(row: AuditEntryRow) -> AuditEntry:
         at=row.at,
         actor_key_id=row.actor_key_id,
         actor_name=row.actor_name,
+        actor_role=row.actor_role,
         action=row.action,
         subject=row.subject,
         request_id=row.request_id,
@@ -151,6 +164,97 @@ def list_audit(
     return Page(items=items, next_cursor=following)
 
 
+def get_entry(store: Store, seq: int) -> AuditEntry | None:
+    """Entry ``seq``, or None."""
+    with store.db.autocommit() as session:
+        row = session.get(AuditEntryRow, seq)
+        return None if row is None else _entry(row)
+
+
+def seq_range(
+    store: Store, *, since: datetime | None = None, until: datetime | None = None
+) -> tuple[int, int]:
+    """The seqs ``first..last`` of the entries written at or after ``since`` and before ``until``.
+
+    An export by time is the contiguous run between them, so it can be verified
+    link by link (entries of concurrent writers are not strictly in time order).
+    ``(1, 0)`` when none.
+    """
+    query = select(func.min(AuditEntryRow.seq), func.max(AuditEntryRow.seq))
+    if since is not None:
+        query = query.where(AuditEntryRow.at >= since)
+    if until is not None:
+        query = query.where(AuditEntryRow.at < until)
+    with store.db.autocommit() as session:
+        first, last = session.execute(query).one()
+    return (1, 0) if first is None else (int(first), int(last))
+
+
+def iter_entries(store: Store, *, first: int = 1, last: int | None = None) -> Iterator[AuditEntry]:
+    """Entries ``first..last`` (up to the head when ``last`` is None) in chain order, streamed."""
+    query = select(AuditEntryRow).where(AuditEntryRow.seq >= first)
+    if last is not None:
+        query = query.where(AuditEntryRow.seq <= last)
+    query = query.order_by(AuditEntryRow.seq).execution_options(yield_per=_VERIFY_BATCH)
+    with store.db.read() as session:
+        result = session.execute(query).scalars()
+        try:
+            for row in result:
+                yield _entry(row)
+        finally:
+            result.close()
+
+
+def _bound(value: str, name: str) -> int | datetime:
+    if value.isdigit():
+        return int(value)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        message = "Must be an entry's seq or an ISO 8601 time with a time zone."
+        raise InvalidRequest(f"invalid {name}", {name: [message]})
+    return parsed
+
+
+def export_bounds(store: Store, since: str | None, until: str | None) -> tuple[int, int | None]:
+    """The seqs an export ``--from``/``--to`` selects: each is a seq or an ISO 8601 time.
+
+    A seq bound is inclusive; a time bound selects entries written at or after
+    ``since`` and before ``until`` (:func:`seq_range`). ``last`` None: to the head.
+    """
+    lower = _bound(since, "from") if since else None
+    upper = _bound(until, "to") if until else None
+    first, last = 1, None
+    if isinstance(lower, datetime) or isinstance(upper, datetime):
+        first, last = seq_range(
+            store,
+            since=lower if isinstance(lower, datetime) else None,
+            until=upper if isinstance(upper, datetime) else None,
+        )
+    if isinstance(lower, int):
+        first = max(first, lower)
+    if isinstance(upper, int):
+        last = upper if last is None else min(last, upper)
+    return first, last
+
+
+CSV_COLUMNS = (
+    "seq", "at", "actor_key_id", "actor_name", "actor_role", "action", "subject",
+    "request_id", "payload", "prev_hash", "hash",
+)  # fmt: skip
+
+
+def csv_row(entry: AuditEntry) -> list[str]:
+    """The entry as :data:`CSV_COLUMNS` (``payload`` as RFC 8785 JSON, null as empty)."""
+    values = entry.to_dict()
+    actor = values.pop("actor")
+    values.update(actor_key_id=actor["key_id"], actor_name=actor["name"], actor_role=actor["role"])
+    values["payload"] = rfc8785.dumps(entry.payload).decode()
+    return ["" if values[c] is None else str(values[c]) for c in CSV_COLUMNS]
+
+
 def _seq_after(cursor: str) -> int:
     (seq,) = decode_cursor(cursor, ("s",))
     if not isinstance(seq, int) or not 0 <= seq < 2**63:
@@ -168,19 +272,35 @@ def chain_length(store: Store) -> int:
 def verify_audit(store: Store) -> VerifyReport:
     """Walk the chain up to the head; report the first changed, deleted or reordered entry.
 
-    When the chain holds, every stored decision is then checked against the
-    entry that recorded it (:mod:`adjudicator.store.crosscheck`), so a changed
-    or deleted decision row, or one no entry recorded, is named too.
+    When the chain holds, the rows it speaks for (decisions, API keys, ...) are
+    then checked against the entries that recorded them
+    (:data:`adjudicator.store.crosscheck.ROW_CHECKS`), so a changed or deleted
+    decision, a key whose role was raised or whose revocation was undone in
+    the database, or a row no entry recorded, is named too.
+
+    Then the log is held to the newest checkpoint stored with it: cut below
+    it, or rewritten under it (an entry edited and every hash after it
+    recomputed), is named.
 
     The head is read first, then the entries up to its seq: entries appended
     meanwhile are outside this check, not errors.
     """
+    newest = (
+        select(CheckpointRow)
+        .order_by(CheckpointRow.tree_size.desc(), CheckpointRow.id.desc())
+        .limit(1)
+    )
     with store.db.read() as session:
         head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID)).scalar_one()
         head_seq, head_hash = head.seq, head.hash
-        checked, last_hash, broken = _walk(session, head_seq)
+        checkpoint = session.execute(newest).scalar_one_or_none()
+        tree = Tree()
+        size = 0 if checkpoint is None else checkpoint.tree_size
+        checked, last_hash, broken = _walk(session, head_seq, tree, size)
         if broken is None and checked == head_seq and last_hash == head_hash:
-            mismatch = first_unrecorded_change(session, head_seq)
+            broken = _against_stored(checkpoint, head_seq, tree)
+        if broken is None and checked == head_seq and last_hash == head_hash:
+            mismatch = first_row_mismatch(session, head_seq)
             if mismatch is not None:
                 broken = Broken(*mismatch)
     if broken is None and checked < head_seq:
@@ -191,8 +311,13 @@ def verify_audit(store: Store) -> VerifyReport:
     return VerifyReport(checked, head_seq, head_hash, broken)
 
 
-def _walk(session: Session, head_seq: int) -> tuple[int, str, Broken | None]:
-    """Check entries 1..head_seq in order: (entries that hold, last good hash, first break)."""
+def _walk(
+    session: Session, head_seq: int, tree: Tree | None = None, tree_size: int = 0
+) -> tuple[int, str, Broken | None]:
+    """Check entries 1..head_seq in order: (entries that hold, last good hash, first break).
+
+    Entries 1..``tree_size`` that hold are added to ``tree`` on the way.
+    """
     expected_seq, prev = 1, GENESIS_HASH
     query = (
         select(*(column for column in AuditEntryRow.__table__.c))
@@ -203,16 +328,19 @@ def _walk(session: Session, head_seq: int) -> tuple[int, str, Broken | None]:
     result = session.execute(query)
     try:
         for row in result:
-            broken = _check(session, row, expected_seq, prev)
+            data = _row_bytes(row)
+            broken = _check(session, row, expected_seq, prev, data)
             if broken is not None:
                 return expected_seq - 1, prev, broken
+            if tree is not None and row.seq <= tree_size:
+                tree.append(data)
             expected_seq, prev = row.seq + 1, row.hash
     finally:
         result.close()
     return expected_seq - 1, prev, None
 
 
-def _check(session: Session, row: Row[Any], seq: int, prev: str) -> Broken | None:
+def _check(session: Session, row: Row[Any], seq: int, prev: str, data: bytes) -> Broken | None:
     if row.seq != seq:
         return Broken(seq, "deleted", f"entry {seq} is missing; the next entry is {row.seq}")
     if row.prev_hash != prev:
@@ -223,6 +351,34 @@ def _check(session: Session, row: Row[Any], seq: int, prev: str) -> Broken | Non
             detail = f"the entry that follows entry {seq - 1} is stored as entry {elsewhere}"
             return Broken(seq, "reordered", detail)
         return Broken(seq, "changed", f"entry {seq} does not link to entry {seq - 1}")
-    if _row_hash(row) != row.hash:
+    if hashlib.sha256(row.prev_hash.encode() + data).hexdigest() != row.hash:
         return Broken(seq, "changed", f"entry {seq} does not match its hash")
+    return None
+
+
+def _against_stored(checkpoint: CheckpointRow | None, head_seq: int, tree: Tree) -> Broken | None:
+    """The log against the newest checkpoint stored with it: cut below it, or rewritten under it.
+
+    The stored checkpoint lives in the same database, so an intruder who also
+    deletes it escapes this check; a copy kept elsewhere
+    (``audit verify --checkpoint``) does not let them.
+    """
+    if checkpoint is None:
+        return None
+    size, name = checkpoint.tree_size, f"stored checkpoint {checkpoint.id}"
+    try:
+        signed = open_checkpoint(checkpoint.note, Verifier.parse(checkpoint.verifier_key))
+    except NoteError as exc:
+        return Broken(min(size, head_seq), "changed", f"{name} does not verify: {exc}")
+    if (signed.size, signed.root.hex()) != (size, checkpoint.root_hash):
+        return Broken(min(size, head_seq), "changed", f"{name} differs from its signed note")
+    if head_seq < size:
+        detail = f"the log was cut below {name}: it signed {size} entries, the log holds {head_seq}"
+        return Broken(head_seq + 1, "deleted", detail)
+    if tree.root(size) != signed.root:
+        detail = (
+            f"the log was rewritten under {name}: entries 1..{size} no longer hash to its "
+            "signed root"
+        )
+        return Broken(size, "changed", detail)
     return None

@@ -1,9 +1,19 @@
-"""Appending to the audit chain: the hash of an entry and the serialised append.
+"""Appending to the audit chain: the hashed form of an entry and the serialised append.
 
-``hash = sha256(prev_hash + canonical JSON of the entry's fields)`` where the
-fields are seq, time (``at``), actor (key id and name), action, subject,
-request id and payload, canonical JSON being sorted keys without white space
-(``adjudicator.canonical``), and the first entry's ``prev_hash`` 64 zeros.
+The hashed form (``docs/audit.md`` states it for third parties): the entry is
+the JSON object ``{"seq", "at", "actor": {"key_id", "name", "role"}, "action",
+"subject", "request_id", "payload"}`` canonicalised with RFC 8785 (JCS, the
+``rfc8785`` package), UTF-8; ``at`` is the fixed-width UTC time of
+:func:`format_time`. Then
+
+- ``hash = hex(sha256(prev_hash + JCS(entry)))``, ``prev_hash`` being the
+  previous entry's hash as 64 ASCII hex digits (64 zeros before the first);
+- the entry's Merkle leaf (:mod:`adjudicator.store.merkle`) is ``JCS(entry)``.
+
+Entries written before migration 0004 have no recorded role (``actor_role``
+is NULL); they keep the form they were hashed in: the actor without ``role``,
+serialised by :func:`adjudicator.canonical.canonical_json` (sorted keys, no
+white space), which for their ASCII, integer-only fields is the same bytes.
 
 Two ways in, producing the same chain:
 
@@ -27,7 +37,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import orjson
+import rfc8785
 from sqlalchemy import (
     JSON,
     Insert,
@@ -68,16 +78,68 @@ def format_time(at: datetime) -> str:
 
 
 def _fields(
-    at: datetime, actor_key_id: str | None, actor_name: str, action: str,
-    request_id: str | None, payload: Mapping[str, Any],
+    at: datetime, actor_key_id: str | None, actor_name: str, actor_role: str | None,
+    action: str, request_id: str | None, payload: Mapping[str, Any],
 ) -> dict[str, Any]:  # fmt: skip
+    actor: dict[str, Any] = {"key_id": actor_key_id, "name": actor_name}
+    if actor_role is not None:
+        actor["role"] = actor_role
     return {
         "action": action,
-        "actor": {"key_id": actor_key_id, "name": actor_name},
+        "actor": actor,
         "at": format_time(at),
         "payload": dict(payload),
         "request_id": request_id,
     }
+
+
+def _canonical(fields: Mapping[str, Any], actor_role: str | None) -> bytes:
+    if actor_role is None:  # written before 0004: the form it was hashed in
+        return canonical_json(fields)
+    return rfc8785.dumps(fields)
+
+
+def entry_bytes(
+    *,
+    seq: int,
+    at: datetime,
+    actor_key_id: str | None,
+    actor_name: str,
+    actor_role: str | None,
+    action: str,
+    subject: str,
+    request_id: str | None,
+    payload: Mapping[str, Any],
+) -> bytes:
+    """The entry's canonical bytes: what its hash covers and what its Merkle leaf holds."""
+    fields = _fields(at, actor_key_id, actor_name, actor_role, action, request_id, payload)
+    fields["seq"] = seq
+    fields["subject"] = subject
+    return _canonical(fields, actor_role)
+
+
+def json_entry_bytes(entry: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of an entry as the API and exports show it (``AuditEntry.to_dict``).
+
+    Used where there is no database: receipts and exports verified offline.
+    Raises ``KeyError``/``TypeError`` when a field is missing or malformed.
+    """
+    actor = entry["actor"]
+    role = actor.get("role")
+    fields: dict[str, Any] = {
+        "action": entry["action"],
+        "actor": {"key_id": actor["key_id"], "name": actor["name"]},
+        "at": entry["at"],
+        "payload": entry["payload"],
+        "request_id": entry["request_id"],
+        "seq": entry["seq"],
+        "subject": entry["subject"],
+    }
+    if role is not None:
+        fields["actor"]["role"] = role
+    if not isinstance(fields["seq"], int) or not isinstance(fields["payload"], dict):
+        raise TypeError("seq is an integer and payload an object")
+    return _canonical(fields, role)
 
 
 def canonical_parts(
@@ -85,6 +147,7 @@ def canonical_parts(
     at: datetime,
     actor_key_id: str | None,
     actor_name: str,
+    actor_role: str,
     action: str,
     subject: str,
     request_id: str | None,
@@ -93,11 +156,13 @@ def canonical_parts(
     """The entry's canonical JSON split around the seq: ``prefix + str(seq) + suffix``.
 
     Sorted, the keys run action, actor, at, payload, request_id, seq, subject,
-    so the seq is always the second-to-last member.
+    so the seq is always the second-to-last member (JCS writes an integer in
+    plain decimal, as PostgreSQL's ``seq::text`` does).
     """
-    head = canonical_json(_fields(at, actor_key_id, actor_name, action, request_id, payload))
+    fields = _fields(at, actor_key_id, actor_name, actor_role, action, request_id, payload)
+    head = rfc8785.dumps(fields)
     prefix = head[:-1].decode() + ',"seq":'
-    suffix = ',"subject":' + orjson.dumps(subject).decode() + "}"
+    suffix = ',"subject":' + rfc8785.dumps(subject).decode() + "}"
     return prefix, suffix
 
 
@@ -108,16 +173,19 @@ def entry_hash(
     at: datetime,
     actor_key_id: str | None,
     actor_name: str,
+    actor_role: str | None,
     action: str,
     subject: str,
     request_id: str | None,
     payload: Mapping[str, Any],
 ) -> str:
-    """sha256 hex of ``prev_hash`` followed by the canonical JSON of the entry's fields."""
-    fields = _fields(at, actor_key_id, actor_name, action, request_id, payload)
-    fields["seq"] = seq
-    fields["subject"] = subject
-    return hashlib.sha256(prev_hash.encode() + canonical_json(fields)).hexdigest()
+    """sha256 hex of ``prev_hash`` (ASCII hex) followed by the entry's canonical bytes."""
+    data = entry_bytes(
+        seq=seq, at=at, actor_key_id=actor_key_id, actor_name=actor_name,
+        actor_role=actor_role, action=action, subject=subject, request_id=request_id,
+        payload=payload,
+    )  # fmt: skip
+    return hashlib.sha256(prev_hash.encode() + data).hexdigest()
 
 
 @dataclass(slots=True)
@@ -157,6 +225,7 @@ def append(
         at=at,
         actor_key_id=actor.key_id,
         actor_name=actor.name,
+        actor_role=actor.role,
         action=action,
         subject=subject,
         request_id=request_id,
@@ -167,6 +236,7 @@ def append(
         "at": at,
         "actor_key_id": actor.key_id,
         "actor_name": actor.name,
+        "actor_role": actor.role,
         "action": action,
         "subject": subject,
         "request_id": request_id,
@@ -210,6 +280,7 @@ def record(
         at=at,
         actor_key_id=actor.key_id,
         actor_name=actor.name,
+        actor_role=actor.role,
         action=action,
         subject=subject,
         request_id=request_id,
@@ -223,6 +294,7 @@ def record(
         e_at=at,
         e_actor_key_id=actor.key_id,
         e_actor_name=actor.name,
+        e_actor_role=actor.role,
         e_action=action,
         e_subject=subject,
         e_request_id=request_id,
@@ -256,6 +328,7 @@ def _pg_record(table: Table) -> Insert:
         bindparam("e_at", type_=UtcDateTime()),
         bindparam("e_actor_key_id", type_=String()),
         bindparam("e_actor_name", type_=String()),
+        bindparam("e_actor_role", type_=String()),
         bindparam("e_action", type_=String()),
         bindparam("e_subject", type_=String()),
         bindparam("e_request_id", type_=String()),
@@ -263,6 +336,6 @@ def _pg_record(table: Table) -> Insert:
         moved.c.prev_hash,
         moved.c.hash,
     )
-    columns = ["seq", "at", "actor_key_id", "actor_name", "action", "subject", "request_id",
-               "payload", "prev_hash", "hash"]  # fmt: skip
+    columns = ["seq", "at", "actor_key_id", "actor_name", "actor_role", "action", "subject",
+               "request_id", "payload", "prev_hash", "hash"]  # fmt: skip
     return insert(_LOG).from_select(columns, entry).add_cte(stored)

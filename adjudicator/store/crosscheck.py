@@ -1,21 +1,34 @@
-"""Every stored decision against the audit entry that recorded it.
+"""The security-relevant rows against the audit entries that recorded them.
 
-The hash chain proves the audit log was not altered; this check proves the
-decisions table was not either. Each ``decision.created`` and
-``decision.overridden`` entry carries the digest of the decision document and
-of its case document; a decision row whose documents no longer match, a
-recorded decision that is gone, or a decision no entry recorded is named.
+The hash chain proves the audit log was not altered; these checks prove the
+tables it speaks for were not either:
+
+- decisions: each ``decision.created`` and ``decision.overridden`` entry
+  carries the digest of the decision document and of its case document; a
+  decision row whose documents no longer match, a recorded decision that is
+  gone, or a decision no entry recorded is named;
+- API keys: replaying the ``key.*`` entries gives each key's role and whether
+  it is revoked; a role raised or a revocation undone in the database, a key
+  no entry created, or a created key that is gone is named.
+
+:data:`ROW_CHECKS` lists them; ``verify_audit`` runs each in turn once the
+chain holds. Another table joins with one function ``(session, head_seq) ->
+Mismatch | None`` appended there (see :func:`replay` and :func:`first_key_mismatch`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudicator.canonical import canonical_json, case_digest, sha256_hex
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.store.keys import ROLES
+from adjudicator.store.models import ApiKeyRow, AuditEntryRow, DecisionRow
+from adjudicator.store.users_crosscheck import first_user_mismatch
 
 DECISION_ACTIONS = ("decision.created", "decision.overridden")
 _BATCH = 500
@@ -27,6 +40,7 @@ def document_digest(document: dict[str, Any]) -> str:
 
 
 Mismatch = tuple[int, Literal["changed", "deleted", "unrecorded"], str]
+RowCheck = Callable[[Session, int], "Mismatch | None"]
 
 
 def first_unrecorded_change(session: Session, head_seq: int) -> Mismatch | None:
@@ -94,4 +108,100 @@ def _compare(
             "its stored documents no longer match the digests in the entry"
         )
         return seq, "changed", detail
+    return None
+
+
+@dataclass(slots=True)
+class Recorded:
+    """What the chain says about one subject: the fields its entries set, and the last entry."""
+
+    seq: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, int] = field(default_factory=dict)  # action -> last entry seq
+
+
+def replay(session: Session, head_seq: int, actions: tuple[str, ...]) -> dict[str, Recorded]:
+    """Each subject of ``actions`` entries with the payload fields they set, in chain order."""
+    query = (
+        select(
+            AuditEntryRow.seq, AuditEntryRow.action, AuditEntryRow.subject, AuditEntryRow.payload
+        )
+        .where(AuditEntryRow.action.in_(actions), AuditEntryRow.seq <= head_seq)
+        .order_by(AuditEntryRow.seq)
+        .execution_options(yield_per=_BATCH)
+    )
+    subjects: dict[str, Recorded] = {}
+    result = session.execute(query)
+    try:
+        for seq, action, subject, payload in result:
+            recorded = subjects.setdefault(subject, Recorded(seq))
+            recorded.seq = seq
+            recorded.fields.update(payload)
+            recorded.actions[action] = seq
+    finally:
+        result.close()
+    return subjects
+
+
+KEY_ACTIONS = ("key.created", "key.revoked")
+
+
+def _rank(role: str) -> int:
+    return ROLES.index(role) if role in ROLES else len(ROLES)
+
+
+def first_key_mismatch(session: Session, head_seq: int) -> Mismatch | None:
+    """The first API key row that disagrees with the ``key.*`` entries (``(seq, problem, detail)``).
+
+    Every mismatch is collected and the one at the earliest entry reported.
+    """
+    recorded = replay(session, head_seq, KEY_ACTIONS)
+    rows = session.execute(
+        select(ApiKeyRow.id, ApiKeyRow.role, ApiKeyRow.revoked_at).order_by(ApiKeyRow.id)
+    ).all()
+    found = set()
+    problems: list[Mismatch] = []
+    for key_id, role, revoked_at in rows:
+        found.add(key_id)
+        entry = recorded.get(key_id)
+        if entry is None or "key.created" not in entry.actions:
+            problems.append((head_seq, "unrecorded", f"key {key_id} has no key.created entry"))
+            continue
+        wanted = entry.fields.get("role")
+        if role != wanted:
+            how = "raised" if _rank(role) > _rank(str(wanted)) else "changed"
+            detail = (
+                f"key {key_id}: its role was {how} in the database from {wanted!r} "
+                f"(entry {entry.actions['key.created']}) to {role!r} with no audit entry"
+            )
+            problems.append((entry.actions["key.created"], "changed", detail))
+        revoked = entry.actions.get("key.revoked")
+        if revoked is not None and revoked_at is None:
+            detail = f"key {key_id}: its revocation (entry {revoked}) was undone in the database"
+            problems.append((revoked, "changed", detail))
+        elif revoked is None and revoked_at is not None:
+            detail = f"key {key_id} is revoked in the database but no entry recorded it"
+            problems.append((head_seq, "unrecorded", detail))
+    for key_id, entry in recorded.items():
+        if key_id not in found and "key.created" in entry.actions:
+            detail = f"key {key_id}, created by entry {entry.actions['key.created']}, is missing"
+            problems.append((entry.actions["key.created"], "deleted", detail))
+    return min(problems, key=lambda p: p[0]) if problems else None
+
+
+def first_decision_mismatch(session: Session, head_seq: int) -> Mismatch | None:
+    """:func:`first_unrecorded_change` under the name the other checks follow."""
+    return first_unrecorded_change(session, head_seq)
+
+
+# Run in order by verify_audit once the chain holds; the first mismatch is reported.
+ROW_CHECKS: list[RowCheck] = [first_decision_mismatch, first_key_mismatch, first_user_mismatch]
+
+
+def first_row_mismatch(session: Session, head_seq: int) -> Mismatch | None:
+    """The first mismatch any of :data:`ROW_CHECKS` finds."""
+    for check in ROW_CHECKS:
+        mismatch = check(session, head_seq)
+        if mismatch is not None:
+            return mismatch
     return None

@@ -7,6 +7,7 @@
         ├── NotFound                    no decision / key with that id
         ├── IdempotencyConflict         the Idempotency-Key was used for another request
         ├── InvalidRequest              a request the service cannot take (bad override, cursor)
+        ├── SealError                   a sealed webhook secret does not open (webhooks.sealing)
         └── DatabaseUnavailable         the database could not be reached (retry later)
 
 SQLAlchemy exceptions never leave the store: connection failures become

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.exc import DBAPIError
 
 from adjudicator.store import chain
 from adjudicator.store.actor import Actor
-from adjudicator.store.errors import InvalidRequest, NotFound
+from adjudicator.store.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from adjudicator.store.models import ApiKeyRow, Base
 from adjudicator.store.store import Store
 
@@ -101,6 +102,17 @@ def create_key(
         payload={"key_id": key_id, "name": name, "role": role},
     )
     return KeyInfo(key_id, name, role, now, None), token
+
+
+def count_keys(store: Store) -> int:
+    """How many keys the database holds (0 when its tables are not there yet)."""
+    try:
+        if not inspect(store.db.engine).has_table("api_keys"):
+            return 0
+    except DBAPIError as exc:
+        raise DatabaseUnavailable("the database is unavailable") from exc
+    with store.db.autocommit() as session:
+        return int(session.execute(select(func.count()).select_from(_KEYS)).scalar_one())
 
 
 def list_keys(store: Store) -> list[KeyInfo]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,7 +80,7 @@ class DecisionRow(Base):
     ruleset_version: Mapped[str] = mapped_column(String(64))
     ruleset_digest: Mapped[str] = mapped_column(String(80))
     case_digest: Mapped[str] = mapped_column(String(80))
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_digest: Mapped[str | None] = mapped_column(String(80))
     document: Mapped[dict[str, Any]]
     case_document: Mapped[dict[str, Any]]
@@ -89,7 +90,11 @@ class DecisionRow(Base):
     actor_key_id: Mapped[str | None] = mapped_column(String(32))
     actor_name: Mapped[str] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_decisions_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_decisions_created_at_id", "created_at", "id"),
+        # An Idempotency-Key is the client's: unique per API key, not across the service.
+        UniqueConstraint("actor_key_id", "idempotency_key", name="uq_decisions_idempotency_scope"),
+    )
 
 
 class ApiKeyRow(Base):
@@ -117,6 +122,7 @@ class AuditEntryRow(Base):
     at: Mapped[datetime]
     actor_key_id: Mapped[str | None] = mapped_column(String(32))
     actor_name: Mapped[str] = mapped_column(String(200))
+    actor_role: Mapped[str | None] = mapped_column(String(16))  # NULL: written before 0004
     action: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(200), index=True)
     request_id: Mapped[str | None] = mapped_column(String(64))
@@ -156,3 +162,12 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+# The other workstreams' tables, so that Base.metadata describes the whole schema.
+from adjudicator.store import audit_models  # noqa: E402, F401  (checkpoints)
+from adjudicator.store import claims_models as _claims_models  # noqa: E402, F401
+from adjudicator.store import governance_models as _governance_models  # noqa: E402,F401
+from adjudicator.store import hardening_models as _hardening_models  # noqa: E402, F401
+from adjudicator.store import users_models as _users_models  # noqa: E402, F401  (console)
+from adjudicator.store import webhook_models as _webhook_models  # noqa: E402, F401

@@ -10,6 +10,9 @@ What is enforced (each failure is a 422 naming the field):
   and reimburses no fee;
 - the refund never exceeds the cap of the decision being overridden
   (``money.cap``: the assurance amount and covered payments less prior refunds);
+- the fee reimbursed never exceeds the fee of the designated inspection the
+  rules would read (FEE-01: the latest inspection by a designated inspector),
+  and is 0 when the case has none;
 - the justification is required: 1 to 2000 characters, not blank.
 
 The new document keeps the original's case id, ``as_of``, money breakdown,
@@ -21,11 +24,18 @@ trace is empty (no rule fired).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
+from adjudicator.contract import load_case
+from adjudicator.decide import load_catalog
+from adjudicator.errors import AdjudicatorError
+from adjudicator.facts import select_inspection
 from adjudicator.money import fits_exponent, quantize
+from adjudicator.rules.model import Catalog
 from adjudicator.store.errors import InvalidRequest
 
 DETERMINATIONS = ("not_eligible", "denied", "upheld_full", "upheld_partial")
@@ -34,6 +44,28 @@ REASON_CODE = "M_MANUAL_DETERMINATION"
 REASON_RULE = "MANUAL"
 JUSTIFICATION_MAX = 2000
 _AMOUNT = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,6})?")
+
+
+@cache
+def _catalog() -> Catalog:
+    return load_catalog()
+
+
+def designated_inspection_fee(
+    case: Mapping[str, Any], ruleset_version: str, original: Mapping[str, Any]
+) -> Decimal:
+    """The fee of the case's designated inspection under its ruleset version (none: 0).
+
+    When that version is no longer loaded, the fee the original decision reimbursed.
+    """
+    try:
+        ruleset = _catalog().get(ruleset_version)
+        loaded = load_case(case, aql_values=ruleset.aql_values)
+    except AdjudicatorError:
+        return Decimal(original["fee_reimbursement"]["amount"])
+    inspection = select_inspection(loaded, ruleset.parameters)
+    fee = inspection.get("fee") if inspection else None
+    return Decimal(0) if fee is None else Decimal(fee)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +80,11 @@ class Determination:
     conditions: tuple[str, ...] | None = None
 
     def document(
-        self, original: dict[str, Any], decision_id: str, decided_at: str
+        self,
+        original: dict[str, Any],
+        decision_id: str,
+        decided_at: str,
+        fee_limit: Decimal | None = None,
     ) -> dict[str, Any]:
         """The new decision document built on ``original``; raises :class:`InvalidRequest`."""
         errors: dict[str, list[str]] = {}
@@ -77,6 +113,10 @@ class Determination:
                 errors["refund.amount"] = [f"Must not exceed the cap of the decision, {cap}."]
         if fee is not None and not upheld and fee != 0:
             errors["fee_reimbursement.amount"] = ["Only an upheld outcome reimburses a fee."]
+        elif fee is not None and fee_limit is not None and fee > fee_limit:
+            errors["fee_reimbursement.amount"] = [
+                f"Must not exceed the designated inspection's fee, {fee_limit}."
+            ]
         if errors or refund is None or fee is None:
             raise InvalidRequest("invalid override", errors)
 

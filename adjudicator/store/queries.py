@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from adjudicator.store.errors import InvalidRequest, NotFound
 from adjudicator.store.models import DecisionRow
@@ -29,15 +29,36 @@ from adjudicator.store.records import (
 from adjudicator.store.store import Store
 
 
+def _overriders(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """For each of ``ids``, the decisions that override it, oldest first."""
+    if not ids:
+        return {}
+    query = (
+        select(DecisionRow.overrides_id, DecisionRow.id)
+        .where(DecisionRow.overrides_id.in_(ids))
+        .order_by(DecisionRow.created_at, DecisionRow.id)
+    )
+    found: dict[str, list[str]] = {}
+    for original, overrider in session.execute(query):
+        found.setdefault(str(original), []).append(overrider)
+    return {original: tuple(ids) for original, ids in found.items()}
+
+
+def with_overrides(session: Session, stored: StoredDecision) -> StoredDecision:
+    """``stored`` with its ``overridden_by`` read from the database."""
+    found = _overriders(session, [stored.decision_id]).get(stored.decision_id, ())
+    return replace(stored, overridden_by=found)
+
+
 def get_decision(store: Store, decision_id: str) -> StoredDecision:
-    """The stored decision with that id, with its case document."""
+    """The stored decision with that id, with its case document and ``overridden_by``."""
     if not is_decision_id(decision_id):
         raise NotFound("decision", decision_id[:40])
     with store.db.autocommit() as session:
         row = session.get(DecisionRow, decision_id)
         if row is None:
             raise NotFound("decision", decision_id)
-        return stored_decision(row)
+        return with_overrides(session, stored_decision(row))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +119,8 @@ def list_decisions(
     with store.db.autocommit() as session:
         rows: Sequence[DecisionRow] = session.execute(query).scalars().all()
         items = [stored_decision(row, with_case=False) for row in rows[:limit]]
+        overriders = _overriders(session, [item.decision_id for item in items])
+        items = [replace(i, overridden_by=overriders.get(i.decision_id, ())) for i in items]
     following = None
     if len(rows) > limit:
         last = items[-1]

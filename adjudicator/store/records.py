@@ -29,10 +29,20 @@ class StoredDecision:
     overrides: str | None
     justification: str | None
     created_at: datetime
+    overridden_by: tuple[str, ...] = ()
 
     def to_dict(self, *, with_case: bool = False) -> dict[str, Any]:
-        """The decision document plus ``overrides`` and ``justification`` (and ``case``)."""
-        out = {**self.document, "overrides": self.overrides, "justification": self.justification}
+        """The decision document plus ``overrides``, ``overridden_by``, ``justification``.
+
+        ``overridden_by`` lists the decisions that override this one, oldest first
+        (empty while none does); ``case`` is added ``with_case``.
+        """
+        out = {
+            **self.document,
+            "overrides": self.overrides,
+            "overridden_by": list(self.overridden_by),
+            "justification": self.justification,
+        }
         if with_case:
             out["case"] = self.case
         return out

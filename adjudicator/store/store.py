@@ -27,4 +27,8 @@ class Store:
 
 def open_store(config: StoreConfig) -> Store:
     """Connect to the configured database (no migrations: see ``Database.migrate``)."""
-    return Store(db=Database(config.database_url), key_secret=config.key_secret, clock=config.clock)
+    return Store(
+        db=Database(config.database_url, config.timeouts),
+        key_secret=config.key_secret,
+        clock=config.clock,
+    )

@@ -78,14 +78,17 @@ def blueprint() -> Blueprint:
         @blp.problems(400, 409, 413, 422)
         def post(self, query: dict[str, Any], headers: dict[str, Any]) -> Response:
             """Decide a case and store the decision."""
+            catalog = getattr(services().adjudicator, "catalog", None)
             stored, created = create_decision(
                 services().store,
                 services().decider,
                 json_object_body(),
                 actor=current_actor(),
-                ruleset=query.get("ruleset"),
+                ruleset=query.get("ruleset") or services().active_version(),
                 idempotency_key=headers.get("idempotency_key"),
                 request_id=g.request_id,
+                client_request_id=g.get("client_request_id"),
+                active_ruleset=getattr(catalog, "active_version", None),
             )
             status = 201 if created else 200
             return json_response(stored.to_dict(), status, _location(stored.decision_id))
@@ -123,13 +126,22 @@ def blueprint() -> Blueprint:
     class Override(MethodView):  # type: ignore[misc]
         @blp.secured("staff")
         @blp.arguments(OverrideSchema)
+        @blp.arguments(IdempotencyHeaderSchema, location="headers")
         @blp.response(201, DecisionSchema, headers=_LOCATION)
-        @blp.problems(400, 404, 413, 422)
-        def post(self, determination: dict[str, Any], decision_id: str) -> Response:
+        @blp.alt_response(
+            200,
+            schema=DecisionSchema,
+            success=True,
+            description="The stored override, for a repeated Idempotency-Key and body.",
+        )
+        @blp.problems(400, 404, 409, 413, 422)
+        def post(
+            self, determination: dict[str, Any], headers: dict[str, Any], decision_id: str
+        ) -> Response:
             """Record a staff determination as a new decision that overrides this one."""
             fee = determination.get("fee_reimbursement")
             conditions = determination.get("conditions")
-            stored = override_decision(
+            stored, created = override_decision(
                 services().store,
                 decision_id,
                 Determination(
@@ -142,7 +154,10 @@ def blueprint() -> Blueprint:
                 ),
                 actor=current_actor(),
                 request_id=g.request_id,
+                client_request_id=g.get("client_request_id"),
+                idempotency_key=headers.get("idempotency_key"),
             )
-            return json_response(stored.to_dict(), 201, _location(stored.decision_id))
+            status = 201 if created else 200
+            return json_response(stored.to_dict(), status, _location(stored.decision_id))
 
     return blp

@@ -35,9 +35,9 @@ def blueprint() -> Blueprint:
         @blp.secured(*ANY_ROLE)
         @blp.response(200, RulesetListSchema)
         def get(self) -> dict[str, Any]:
-            """Every loaded version, its digest, and which one is active."""
+            """Every loaded version, its digest, and which one is active (the database's choice)."""
             catalog = services().adjudicator.catalog
-            active = catalog.active.version
+            active = services().active_version() or catalog.get(None).version
             return {
                 "name": catalog.name,
                 "active": active,
@@ -57,7 +57,7 @@ def blueprint() -> Blueprint:
             except UnknownRuleset:
                 raise Problem(404, "not-found", "No ruleset version with that name.") from None
             return {
-                **_summary(ruleset, catalog.active.version),
+                **_summary(ruleset, services().active_version() or catalog.get(None).version),
                 "rules": [
                     {"id": r.id, "title": r.title, "source": r.source, "stage": r.stage}
                     for r in ruleset.rules

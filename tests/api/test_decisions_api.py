@@ -38,19 +38,25 @@ def test_post_decides_and_returns_201_with_location(
     assert {k: v for k, v in stored.items() if k != "case"} == body
 
 
-def test_a_request_id_is_echoed_or_made(client: FlaskClient, keys: dict[str, str]) -> None:
+def test_the_request_id_is_the_servers_and_the_clients_is_kept_apart(
+    client: FlaskClient, keys: dict[str, str]
+) -> None:
     given = client.get("/healthz", headers={"X-Request-Id": "abc-123"})
-    assert given.headers["X-Request-Id"] == "abc-123"
+    assert len(given.headers["X-Request-Id"]) == 32
+    assert given.headers["X-Client-Request-Id"] == "abc-123"
     made = client.get("/healthz", headers={"X-Request-Id": "bad id\twith spaces"})
-    assert len(made.headers["X-Request-Id"]) == 32
+    assert len(made.headers["X-Request-Id"]) == 32 and "X-Client-Request-Id" not in made.headers
 
 
 def test_the_request_id_reaches_the_audit_entry(client: FlaskClient, keys: dict[str, str]) -> None:
     headers = {**auth(keys["staff"]), "X-Request-Id": "req-42"}
-    made = client.post("/v1/decisions", json=make_case(), headers=headers).get_json()
+    posted = client.post("/v1/decisions", json=make_case(), headers=headers)
+    made = posted.get_json()
     log = client.get("/v1/audit?action=decision.created", headers=auth(keys["auditor"]))
     (entry,) = log.get_json()["items"]
-    assert entry["request_id"] == "req-42" and entry["subject"] == made["decision_id"]
+    assert entry["request_id"] == posted.headers["X-Request-Id"] != "req-42"
+    assert entry["payload"]["client_request_id"] == "req-42"
+    assert entry["subject"] == made["decision_id"]
     assert entry["actor"]["name"] == "staff-key"
 
 
@@ -170,7 +176,8 @@ def test_override_creates_a_linked_decision(
     assert body["conditions"] == ["goods_returned"]
     assert body["justification"] == "Buyer accepted a partial refund by phone."
     after = client.get(f"/v1/decisions/{original_id}", headers=auth(keys["staff"])).get_json()
-    assert after == before
+    assert after.pop("overridden_by") == [body["decision_id"]] and before["overridden_by"] == []
+    assert after == {k: v for k, v in before.items() if k != "overridden_by"}
 
     again = client.post(
         f"/v1/decisions/{body['decision_id']}/override",

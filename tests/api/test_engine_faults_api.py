@@ -62,7 +62,8 @@ def test_a_fault_in_one_decision_is_a_500_for_that_request_only(
     assert failed.mimetype == PROBLEM_JSON
     problem = failed.get_json()
     assert problem["type"] == "urn:adjudicator:problem:internal"
-    assert problem["request_id"] == "req-fault-1"
+    assert problem["request_id"] == failed.headers["X-Request-Id"]
+    assert failed.headers["X-Client-Request-Id"] == "req-fault-1"
     text = failed.get_data(as_text=True)
     for leak in ("Traceback", "ZeroDivisionError", "forced fault", "TIME-02", "PO-SECRET"):
         assert leak not in text
@@ -73,7 +74,7 @@ def test_a_fault_in_one_decision_is_a_500_for_that_request_only(
     digest = case_digest(case)
     assert logged.getMessage().count(digest) == 1
     assert getattr(logged, "case_digest", None) == digest
-    assert "req-fault-1" in logged.getMessage()
+    assert failed.headers["X-Request-Id"] in logged.getMessage()
     for leak in ("PO-SECRET-ORDER", "case-secret-1", "20000.00", "non_shipment"):
         assert leak not in logged.getMessage()
 

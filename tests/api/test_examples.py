@@ -6,10 +6,15 @@ from pathlib import Path
 
 import orjson
 
-from adjudicator import decide
+from adjudicator import decide, load_catalog
 from api.examples import WORKED_EXAMPLE_1
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "WE-1-never-shipped.json"
+FIXTURE = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / load_catalog().active_version
+    / "WE-1-never-shipped.json"
+)
 
 
 def test_the_example_decides_like_the_worked_example_fixture() -> None:

@@ -101,11 +101,12 @@ def test_every_line_is_json_with_the_request_id_which_is_echoed(
         headers={**auth(keys["system"]), "X-Request-Id": "req-1.A_b"},
     )
     assert response.status_code == 201
-    assert response.headers["X-Request-Id"] == "req-1.A_b"
+    server_id = response.headers["X-Request-Id"]
+    assert len(server_id) == 32 and response.headers["X-Client-Request-Id"] == "req-1.A_b"
     access = [r for r in capture.records if r["logger"] == "adjudicator.access"]
     assert len(access) == 1
     line = access[0]
-    assert line["request_id"] == "req-1.A_b"
+    assert line["request_id"] == server_id and line["client_request_id"] == "req-1.A_b"
     assert line["method"] == "POST" and line["path"] == "/v1/decisions"
     assert line["status"] == 201 and line["duration_ms"] > 0
     assert line["key_id"] == keys["system"].split("_")[1]
@@ -117,6 +118,7 @@ def test_an_insane_request_id_is_replaced(client: FlaskClient, given: str) -> No
     response = client.get("/v1/decisions/nope", headers={"X-Request-Id": given})
     echoed = response.headers["X-Request-Id"]
     assert echoed != given and len(echoed) == 32
+    assert "X-Client-Request-Id" not in response.headers
     assert response.get_json()["request_id"] == echoed  # one id: header and problem body
 
 
@@ -150,8 +152,35 @@ def test_no_key_case_text_or_traceback_in_any_line(chatty_app: Flask, capture: C
         assert secret not in text
     assert "Traceback" not in text and 'File "' not in text and "blew up" not in text
     records = capture.records  # every line is one JSON object
-    fault = [r for r in records if r.get("request_id") == "fault-1"]
+    fault = [r for r in records if r.get("request_id") == response.headers["X-Request-Id"]]
     assert {r["logger"] for r in fault} >= {"adjudicator.test", "adjudicator.access"}
     assert any(r["level"] == "ERROR" for r in fault)
     # Every line here was written while a request was served, and carries its id.
     assert all(r.get("request_id") for r in records)
+
+
+@pytest.mark.parametrize(
+    "header_line",
+    [
+        "Authorization Bearer {token}",  # no colon: gunicorn logs the whole line
+        "Authorization: Bearer{token}",
+        "authorization:bearer {token}",
+        "X-Api-Key: {token}",
+        "Authorization: Basic {secret}",
+        "Authorization: Token {secret}",
+    ],
+)
+def test_no_key_in_a_line_even_inside_a_malformed_header(
+    capture: Capture, header_line: str
+) -> None:
+    from gunicorn.http.errors import InvalidHeader
+
+    token = "adj_abcdefghijkl_" + "S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tx"
+    secret = token.rsplit("_", 1)[-1]
+    line = header_line.format(token=token, secret=secret)
+    # What gunicorn's worker writes for a request it cannot parse (workers/base.py).
+    error = InvalidHeader(line)
+    logging.getLogger("gunicorn.error").warning(f"Invalid request from ip=1.2.3.4: {error}")
+    logging.getLogger("adjudicator.test").info("seen %s", line)
+    assert capture.records
+    assert secret not in capture.text and "S3cr3t" not in capture.text

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import auth, make_case
 
-from adjudicator.rules.loader import load_catalog
+from adjudicator import load_catalog
 from adjudicator.store import Store, list_audit
 
 
@@ -29,8 +29,10 @@ def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]],
     return samples
 
 
-ACTIVE = load_catalog().active_version
-DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", ACTIVE)))
+DECIDED = (
+    "adjudicator_decisions_total",
+    (("outcome", "upheld_full"), ("ruleset", load_catalog().active_version)),
+)
 POSTED = (
     "adjudicator_request_duration_seconds_count",
     (("endpoint", "/v1/decisions"), ("method", "POST"), ("status", "201")),

@@ -1,8 +1,8 @@
 """Generated requests against every operation of ``/v1/openapi.json`` (schemathesis).
 
 The app runs in-process (WSGI) on the session's temporary SQLite database;
-each operation starts from a fresh database with one key per role and one
-stored decision. Every request is sent with the admin key (admin may do
+each operation starts from a fresh database with one key per role, one
+stored decision and one open claim. Every request is sent with the admin key (admin may do
 everything; schemathesis also sends requests without it), and fewer with a
 system and an auditor key (each refused some operations); each must get no 5xx,
 a documented status code and content type, documented headers, and a body
@@ -34,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from servicekit import auth, make_case
 
+from adjudicator.lifecycle import API_ACTIONS
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -53,6 +55,26 @@ OPERATIONS = [
     ("GET", "/v1/rulesets/{version}"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/audit/verify"),
+    ("GET", "/v1/audit/export"),
+    ("GET", "/v1/audit/checkpoints"),
+    ("GET", "/v1/audit/entries/{seq}/proof"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("DELETE", "/v1/webhooks/{webhook_id}"),
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"),
+    ("POST", "/v1/claims"),
+    ("GET", "/v1/claims"),
+    ("GET", "/v1/claims/{claim_ref}"),
+    ("GET", "/v1/claims/{claim_ref}/events"),
+    *(("POST", f"/v1/claims/{{claim_ref}}/{action}") for action in API_ACTIONS),
+    ("POST", "/v1/replays"),
+    ("GET", "/v1/replays/{replay_id}"),
+    ("GET", "/v1/replays/{replay_id}/changes.csv"),
+    ("POST", "/v1/rulesets/{version}/activation-requests"),
+    ("GET", "/v1/activation-requests/{request_id}"),
+    ("POST", "/v1/activation-requests/{request_id}/approve"),
+    ("GET", "/v1/activations/active"),
+    ("POST", "/v1/activations/rollback"),
 ]
 
 
@@ -65,6 +87,8 @@ def api_schema(app: Flask) -> Any:
 def seeded(client: FlaskClient, keys: dict[str, str]) -> dict[str, str]:
     """A fresh database with one key per role and one stored decision."""
     response = client.post("/v1/decisions", json=make_case(), headers=auth(keys["system"]))
+    assert response.status_code == 201
+    response = client.post("/v1/claims", json=make_case(), headers=auth(keys["system"]))
     assert response.status_code == 201
     return keys
 

@@ -14,10 +14,13 @@ from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, auth, make_case
 from sqlalchemy import select
 
-from adjudicator import Adjudicator
+from adjudicator import Adjudicator, load_catalog
+from adjudicator.lifecycle import API_ACTIONS
 from adjudicator.store import Actor, Store, authenticate, chain_length, create_key
 from adjudicator.store.models import ApiKeyRow
 from api import create_app
+
+ACTIVE_VERSION = load_catalog().active_version
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 
@@ -30,7 +33,19 @@ def store(app: Flask) -> Store:
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The only routes that may append to the audit log (besides the CLI's key commands).
-APPENDING = {("/v1/decisions", "POST"), ("/v1/decisions/<decision_id>/override", "POST")}
+APPENDING = {
+    ("/v1/decisions", "POST"),
+    ("/v1/decisions/<decision_id>/override", "POST"),
+    ("/v1/webhooks", "POST"),  # webhook.created
+    ("/v1/webhooks/<webhook_id>", "DELETE"),  # webhook.deleted
+    ("/v1/claims", "POST"),
+    *((f"/v1/claims/<claim_ref>/{action}", "POST") for action in API_ACTIONS),
+    # the rules-governance acts (audited), and starting a replay (its own row only)
+    ("/v1/replays", "POST"),
+    ("/v1/rulesets/<version>/activation-requests", "POST"),
+    ("/v1/activation-requests/<request_id>/approve", "POST"),
+    ("/v1/activations/rollback", "POST"),
+}
 
 
 def test_keys_are_stored_as_hmac_sha256_under_the_server_secret(
@@ -126,11 +141,13 @@ def test_the_audit_log_cannot_be_written(
     assert chain_length(store(app)) == before
 
 
-def test_only_decisions_and_overrides_accept_writes(app: Flask) -> None:
+def test_only_the_audited_routes_accept_writes(app: Flask) -> None:
+    # The staff console's forms (cookie sessions, CSRF) are checked in tests/console.
     writable = {
         (rule.rule, method)
         for rule in app.url_map.iter_rules()
         for method in (rule.methods or set()) & set(WRITES)
+        if not rule.rule.startswith("/console/")
     }
     assert writable == APPENDING
 
@@ -139,7 +156,7 @@ def test_reading_every_route_appends_nothing(
     app: Flask, client: FlaskClient, keys: dict[str, str], decision: dict[str, Any]
 ) -> None:
     before = chain_length(store(app))
-    values = {"decision_id": decision["decision_id"], "version": "2024.1"}
+    values = {"decision_id": decision["decision_id"], "version": ACTIVE_VERSION}
     for rule in app.url_map.iter_rules():
         if "GET" in (rule.methods or set()) and rule.endpoint != "static":
             path = rule.rule
@@ -147,3 +164,22 @@ def test_reading_every_route_appends_nothing(
                 path = path.replace(f"<{name}>", value)
             assert client.get(path, headers=auth(keys["admin"])).status_code < 500, path
     assert chain_length(store(app)) == before
+
+
+def test_limited_responses_carry_the_ietf_ratelimit_fields(limited: Flask) -> None:
+    token = create_key(store(limited), role="system", name="fields", actor=OPERATOR)[1]
+    client = limited.test_client()
+    seen = []
+    for _ in range(4):
+        response = client.get("/v1/rulesets", headers=auth(token))
+        seen.append((response.status_code, response.headers.get("RateLimit")))
+        # a bucket of 3 that refills at 0.01/s: 300 s to refill from empty
+        assert response.headers["RateLimit-Policy"] == '"per-key";q=3;w=300'
+    assert [status for status, _ in seen] == [200, 200, 200, 429]
+    remaining = [field.split(";")[1] for _, field in seen]
+    assert remaining == ["r=2", "r=1", "r=0", "r=0"]
+    assert all(field.startswith('"per-key";') for _, field in seen)
+    resets = [int(field.split(";t=")[1]) for _, field in seen]
+    assert 99 <= resets[0] <= 100 and 299 <= resets[2] <= 300  # seconds until full again
+    # No key, no bucket: a 401 carries no fields.
+    assert "RateLimit" not in client.get("/v1/rulesets").headers

@@ -38,7 +38,7 @@ def _request(port: int, method: str, path: str, body: bytes | None = None,
 
 @pytest.mark.slow
 def test_serve_migrates_and_answers_under_gunicorn(tmp_path: Path) -> None:
-    env = {**os.environ, "ADJUDICATOR_KEY_SECRET": "serve-test"}
+    env = {**os.environ, "ADJUDICATOR_KEY_SECRET": "serve-test-secret-of-at-least-32-bytes"}
     env.pop("DATABASE_URL", None)  # the SQLite default in the working directory
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")

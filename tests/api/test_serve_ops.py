@@ -19,12 +19,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import make_case
 
-from adjudicator.rules.loader import load_catalog
+from adjudicator import load_catalog
 
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
 GRACE = 20
-ACTIVE = load_catalog().active_version
-DECIDED = ("adjudicator_decisions_total", (("outcome", "upheld_full"), ("ruleset", ACTIVE)))
+ACTIVE_VERSION = load_catalog().active_version
+DECIDED = (
+    "adjudicator_decisions_total",
+    (("outcome", "upheld_full"), ("ruleset", ACTIVE_VERSION)),
+)
 
 
 def _free_port() -> int:
@@ -66,7 +69,7 @@ class Served:
 def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
     env = {
         **os.environ,
-        "ADJUDICATOR_KEY_SECRET": "ops-test",
+        "ADJUDICATOR_KEY_SECRET": "ops-test-secret-of-at-least-32-bytes",
         "ADJUDICATOR_GRACEFUL_TIMEOUT": str(GRACE),
         "ADJUDICATOR_WORKERS": "2",
         "ADJUDICATOR_THREADS": "4",
@@ -134,10 +137,7 @@ def test_metrics_merge_every_worker_and_logs_are_json(served: Served, tmp_path: 
             for family in text_string_to_metric_families(text.decode())
             for s in family.samples
         }
-        decided = (
-            "adjudicator_decisions_total",
-            (("outcome", "upheld_full"), ("ruleset", ACTIVE)),
-        )
+        decided = DECIDED
         assert samples[decided] == total
         assert samples[("adjudicator_audit_chain_length", ())] == total + 1  # and the key
     served.process.send_signal(signal.SIGTERM)

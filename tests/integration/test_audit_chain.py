@@ -64,6 +64,7 @@ def test_stored_hashes_match_the_documented_formula(store: Store, adjudicator: A
             at=entry.at,
             actor_key_id=entry.actor_key_id,
             actor_name=entry.actor_name,
+            actor_role=entry.actor_role,
             action=entry.action,
             subject=entry.subject,
             request_id=entry.request_id,
@@ -74,25 +75,27 @@ def test_stored_hashes_match_the_documented_formula(store: Store, adjudicator: A
 def test_the_split_canonical_json_is_the_canonical_json(store: Store) -> None:
     from datetime import UTC, datetime
 
-    from adjudicator.canonical import canonical_json
+    import rfc8785
+
     from adjudicator.store.chain import format_time
 
     at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     payload = {"seq": 0, "subject": "x", "ü": ["\u0000", {"b": 1, "a": None}], "z": '"seq":1,'}
     prefix, suffix = canonical_parts(
-        at=at, actor_key_id=None, actor_name="n", action="a", subject='s"\n', request_id="r",
+        at=at, actor_key_id=None, actor_name="n", actor_role="admin", action="a",
+        subject='s"\n', request_id="r",
         payload=payload,
     )  # fmt: skip
     fields = {
         "seq": 12345678901,
         "at": format_time(at),
-        "actor": {"key_id": None, "name": "n"},
+        "actor": {"key_id": None, "name": "n", "role": "admin"},
         "action": "a",
         "subject": 's"\n',
         "request_id": "r",
         "payload": payload,
     }
-    assert (prefix + "12345678901" + suffix).encode() == canonical_json(fields)
+    assert (prefix + "12345678901" + suffix).encode() == rfc8785.dumps(fields)
 
 
 def _row(store: Store, seq: int) -> AuditEntryRow:

@@ -210,7 +210,8 @@ def test_an_override_is_a_new_linked_decision_and_the_original_never_changes(
     determination = Determination(
         outcome="upheld_partial", refund="1500.50", justification="Supplier proved part shipment."
     )
-    first = override_decision(store, original.decision_id, determination, actor=STAFF)
+    first, created = override_decision(store, original.decision_id, determination, actor=STAFF)
+    assert created
     assert first.decision_id != original.decision_id
     assert first.overrides == original.decision_id
     assert first.justification == "Supplier proved part shipment."
@@ -224,7 +225,7 @@ def test_an_override_is_a_new_linked_decision_and_the_original_never_changes(
     ]
     assert get_decision(store, first.decision_id).case == original.case
 
-    second = override_decision(
+    second, _ = override_decision(
         store,
         first.decision_id,
         Determination(outcome="denied", refund="0", justification="Evidence withdrawn."),
@@ -233,7 +234,14 @@ def test_an_override_is_a_new_linked_decision_and_the_original_never_changes(
     assert second.overrides == first.decision_id
     assert second.document["refund"]["amount"] == "0.00"
 
-    assert get_decision(store, original.decision_id) == before
+    after = get_decision(store, original.decision_id)
+    assert (after.document, after.case, after.overrides) == (
+        before.document,
+        before.case,
+        before.overrides,
+    )
+    assert after.overridden_by == (first.decision_id,)  # read from the override, not stored
+    assert get_decision(store, first.decision_id).overridden_by == (second.decision_id,)
     actions = [e.action for e in list_audit(store).items]
     assert actions == ["decision.created", "decision.overridden", "decision.overridden"]
     entry = list_audit(store).items[1]
@@ -277,7 +285,7 @@ def test_an_override_is_checked(
 def test_the_refund_may_equal_the_cap(store: Store, adjudicator: Adjudicator) -> None:
     original, _ = create_decision(store, adjudicator, make_case(), actor=SYSTEM)
     cap = original.document["money"]["cap"]
-    done = override_decision(
+    done, _ = override_decision(
         store, original.decision_id, Determination("upheld_full", cap, "full"), actor=STAFF
     )
     assert Decimal(done.document["refund"]["amount"]) == Decimal(cap)

@@ -22,18 +22,32 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.schema import CreateSchema, DropSchema
 
 from adjudicator.store import Store, StoreConfig, open_store
+from adjudicator.store.audit_models import CheckpointRow
+from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
+from adjudicator.store.governance_models import (
+    ActivationRequestRow,
+    ReplayRow,
+    RulesetActivationRow,
+)
 from adjudicator.store.models import (
     GENESIS_HASH,
     ApiKeyRow,
     AuditEntryRow,
     AuditHeadRow,
     DecisionRow,
+    OutboxRow,
+)
+from adjudicator.store.users_models import UserRow
+from adjudicator.store.webhook_models import (
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookSubscriptionRow,
 )
 from api.examples import WORKED_EXAMPLE_1
 
 PG_ENV = "ADJUDICATOR_TEST_DATABASE_URL"
 ROLES = ("system", "staff", "auditor", "admin")
-KEY_SECRET = b"test-secret"
+KEY_SECRET = b"test-secret-of-at-least-32-bytes-0123456789"
 
 
 def make_case(
@@ -60,6 +74,11 @@ class StepClock:
         with self._lock:
             self._now += self._step
             return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock on by ``delta`` (on top of its steps)."""
+        with self._lock:
+            self._now += delta
 
 
 def pg_base_url() -> str | None:
@@ -99,9 +118,18 @@ def open_test_store(url: str, clock: Any = None) -> Store:
 def reset(store: Store) -> None:
     """Empty every table and rewind the chain head."""
     with store.db.write() as session:
+        for governance in (RulesetActivationRow, ActivationRequestRow, ReplayRow):
+            session.execute(delete(governance))
         session.execute(delete(AuditEntryRow))
+        for table in (
+            WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow,
+            ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow,
+        ):  # fmt: skip
+            session.execute(delete(table))
+        session.execute(delete(CheckpointRow))
         session.execute(delete(DecisionRow))
         session.execute(delete(ApiKeyRow))
+        session.execute(delete(UserRow))
         session.execute(
             update(AuditHeadRow).values(seq=0, prev_hash=GENESIS_HASH, hash=GENESIS_HASH)
         )

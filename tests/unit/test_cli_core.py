@@ -6,14 +6,15 @@ import shutil
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
+from adjudicator import load_catalog
 from adjudicator.cli import main
-from adjudicator.rules.loader import load_catalog
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-WE_1 = FIXTURES / "WE-1-never-shipped.json"
 ACTIVE = load_catalog().active_version
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+WE_1 = FIXTURES / ACTIVE / "WE-1-never-shipped.json"
 
 
 def test_decide_prints_the_decision_document(tmp_path: Path) -> None:
@@ -33,7 +34,7 @@ def test_decide_prints_the_decision_document(tmp_path: Path) -> None:
 def test_decide_reads_standard_input_and_names_a_version() -> None:
     case = orjson.loads(WE_1.read_bytes())["case"]
     result = CliRunner().invoke(
-        main, ["decide", "-", "--ruleset", "2024.1"], input=orjson.dumps(case)
+        main, ["decide", "-", "--ruleset", ACTIVE], input=orjson.dumps(case)
     )
     assert result.exit_code == 0, result.output
     assert orjson.loads(result.stdout)["outcome"] == "upheld_full"
@@ -66,11 +67,31 @@ def test_regress_passes_the_corpus_and_writes_junit(tmp_path: Path) -> None:
     assert 'failures="0"' in junit.read_text()
 
 
+def test_regress_without_paths_runs_the_versions_own_fixtures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(FIXTURES.parent)
+    result = CliRunner().invoke(main, ["regress", "--ruleset", ACTIVE])
+    assert result.exit_code == 0, result.output
+    count = len(list((FIXTURES / ACTIVE).glob("*.json")))
+    assert f"{count} passed, 0 failed" in result.output
+    assert f"Regression against trade_assurance {ACTIVE}" in result.output
+
+
+def test_regress_of_a_version_without_fixtures_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["regress"])
+    assert result.exit_code == 1
+    assert "fixtures: no such file or folder" in result.output
+
+
 def test_regress_fails_with_a_readable_difference(tmp_path: Path) -> None:
     fixture = orjson.loads(WE_1.read_bytes())
     fixture["expected"]["outcome"] = "denied"
     (tmp_path / "wrong.json").write_bytes(orjson.dumps(fixture))
-    shutil.copy(FIXTURES / "WE-4-filed-on-ship-by-date.json", tmp_path)
+    shutil.copy(FIXTURES / ACTIVE / "WE-4-filed-on-ship-by-date.json", tmp_path)
     junit = tmp_path / "junit.xml"
     result = CliRunner().invoke(main, ["regress", str(tmp_path), "--junit", str(junit)])
     assert result.exit_code == 1

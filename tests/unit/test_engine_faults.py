@@ -16,9 +16,14 @@ import pytest
 
 import adjudicator.context as context_module
 import adjudicator.engine as engine_module
-from adjudicator import Adjudicator, EngineError
+from adjudicator import Adjudicator, EngineError, load_catalog
 
-WE_1 = Path(__file__).resolve().parents[2] / "fixtures" / "WE-1-never-shipped.json"
+WE_1 = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / load_catalog().active_version
+    / "WE-1-never-shipped.json"
+)
 
 
 def _base_case() -> dict[str, Any]:

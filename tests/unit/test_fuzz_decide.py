@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adjudicator import Adjudicator, InvalidCase
+from adjudicator import Adjudicator, InvalidCase, load_catalog
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / load_catalog().active_version
 CASES = [orjson.loads(p.read_bytes())["case"] for p in sorted(FIXTURES.glob("*.json"))]
 
 HOSTILE = (

@@ -13,9 +13,9 @@ import orjson
 import pytest
 from durable_rules_engine import update_state  # the probe below opens a session by hand
 
-from adjudicator import Adjudicator, EngineError
+from adjudicator import Adjudicator, EngineError, load_catalog
 
-FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / load_catalog().active_version
 
 
 def _fixture_cases() -> list[dict[str, Any]]:

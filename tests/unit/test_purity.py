@@ -2,8 +2,9 @@
 
 - no module of the package imports Flask or the ``api`` package (the service
   wraps the core, never the other way round);
-- the decision path (everything but ``adjudicator/store/`` and
-  ``adjudicator/cli/``) imports neither SQLAlchemy, Alembic nor Flask;
+- the decision path (everything but ``adjudicator/store/``,
+  ``adjudicator/cli/`` and ``adjudicator/webhooks/``) imports neither
+  SQLAlchemy, Alembic nor Flask;
 - ``adjudicator/engine.py`` is the only module importing durable-rules.
 
 Imports are read from the source with ``ast`` (also those inside functions and
@@ -49,7 +50,7 @@ IMPORTS = {_rel(path): imported_roots(path.read_text(encoding="utf-8")) for path
 
 
 def _is_service_side(name: str) -> bool:
-    return name.startswith(("adjudicator/store/", "adjudicator/cli/"))
+    return name.startswith(("adjudicator/store/", "adjudicator/cli/", "adjudicator/webhooks/"))
 
 
 def test_the_guard_sees_the_package() -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from adjudicator import RulesetError, load_ruleset
+from adjudicator import RulesetError, load_catalog, load_ruleset
 from adjudicator.rules.loader import DEFAULT_RULES_DIR, build_ruleset, load_version
 
+ACTIVE = load_catalog().active_version
 PARAMETERS: Mapping[str, Any] = load_ruleset().parameters
 AQL = {"sample_sizes": [2, 3, 5], "acceptance": {"2.5": [0, 0, 0], "4.0": [0, 0, 0]}}
 
@@ -97,7 +98,7 @@ def test_only_case_rules_join_the_state() -> None:
 
 
 def test_unknown_parameter_and_wrong_constant_type_are_refused() -> None:
-    with pytest.raises(RulesetError, match="unknown parameter params.nope"):
+    with pytest.raises(RulesetError, match="names params.nope, which parameters.toml does not"):
         _build(_rule(when={"case": "ship_day > params.nope"}))
     with pytest.raises(RulesetError, match="is not a int"):
         _build(_rule(when={"case": "unshipped_qty > 'many'"}))
@@ -140,18 +141,18 @@ def test_a_duplicate_id_is_refused() -> None:
 
 
 def _copy_version(tmp_path: Path) -> Path:
-    source = DEFAULT_RULES_DIR / "trade_assurance" / "2024.1"
-    target = tmp_path / "2024.1"
+    source = DEFAULT_RULES_DIR / "trade_assurance" / ACTIVE
+    target = tmp_path / ACTIVE
     shutil.copytree(source, target)
     return target
 
 
 def test_the_digest_is_the_same_for_the_same_bytes(tmp_path: Path) -> None:
     folder = _copy_version(tmp_path)
-    assert load_version(folder).digest == load_ruleset("2024.1").digest
+    assert load_version(folder).digest == load_ruleset(ACTIVE).digest
 
 
-@pytest.mark.parametrize("file_name", ["rules.toml", "parameters.toml", "aql.toml"])
+@pytest.mark.parametrize("file_name", ["rules.toml", "parameters.toml", "aql.toml", "reasons.toml"])
 def test_one_changed_byte_changes_the_digest(tmp_path: Path, file_name: str) -> None:
     folder = _copy_version(tmp_path)
     before = load_version(folder).digest
@@ -163,7 +164,7 @@ def test_one_changed_byte_changes_the_digest(tmp_path: Path, file_name: str) -> 
     after = load_version(folder)
     assert after.digest != before
     assert after.digest.startswith("sha256:") and len(after.digest) == len("sha256:") + 64
-    assert [s.id for s in after.rules] == [s.id for s in load_ruleset("2024.1").rules]
+    assert [s.id for s in after.rules] == [s.id for s in load_ruleset(ACTIVE).rules]
 
 
 def test_a_malformed_rules_file_is_a_ruleset_error(tmp_path: Path) -> None:

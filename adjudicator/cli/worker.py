@@ -1,0 +1,44 @@
+"""``adjudicator worker [--once]``: run the service's due jobs (claim timers, and more).
+
+Several workers may run against one PostgreSQL database; each due item is
+acted on once. ``--once`` does what is due now, prints what it did as one
+JSON line and exits (1 when a job failed).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+import orjson
+
+from adjudicator import worker
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit.")
+@click.option(
+    "--interval", default=1.0, type=click.FloatRange(0.05, 3600), help="Seconds between rounds."
+)
+def worker_command(once: bool, interval: float) -> None:
+    """Run the due jobs: auto-escalation, evidence lapse, and every registered job."""
+    from adjudicator.cli.service import _store
+
+    with _store(migrate=True) as store:
+        if once:
+            done = worker.run_once(store)
+            click.echo(orjson.dumps(done))
+            if any(count < 0 for count in done.values()):
+                sys.exit(1)
+            return
+        stop = threading.Event()
+
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        worker.run(store, stop, interval)

@@ -1,0 +1,63 @@
+"""The refusals of the claim lifecycle, under the core's ``AdjudicatorError``.
+
+::
+
+    AdjudicatorError                    (adjudicator.errors)
+    └── LifecycleError                  the claim cannot take this action now
+        ├── InvalidTransition           not from this state, or a guard says not yet (409)
+        ├── ActionForbidden             this party may not take it (the proposer approving: 403)
+        ├── StaleProposal               the proposal was made on an older case revision (409)
+        └── InvalidAction               the action's body is wrong (422, with field paths)
+
+They are results of the pure table (:mod:`.machine`); the service turns them
+into problem+json at the HTTP boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from adjudicator.errors import AdjudicatorError
+
+
+class LifecycleError(AdjudicatorError):
+    """Root of the lifecycle's refusals."""
+
+
+class InvalidTransition(LifecycleError):
+    """The claim does not accept ``action`` now; ``allowed`` lists what it accepts."""
+
+    def __init__(self, action: str, status: str, allowed: Sequence[str], reason: str) -> None:
+        self.action = action
+        self.status = status
+        self.allowed = list(allowed)
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ActionForbidden(LifecycleError):
+    """The acting party may not take this action on this claim."""
+
+    def __init__(self, action: str, reason: str) -> None:
+        self.action = action
+        self.reason = reason
+        super().__init__(reason)
+
+
+class StaleProposal(LifecycleError):
+    """The pending proposal was made on an older revision of the case."""
+
+    def __init__(self, proposed_on: int, current: int) -> None:
+        self.proposed_on = proposed_on
+        self.current = current
+        super().__init__(
+            f"the proposal was made on revision {proposed_on}; the case is now at {current}"
+        )
+
+
+class InvalidAction(LifecycleError):
+    """The body of an action is not acceptable; ``errors`` maps field paths to messages."""
+
+    def __init__(self, message: str, errors: Mapping[str, Sequence[str]]) -> None:
+        self.errors: dict[str, list[str]] = {path: list(msgs) for path, msgs in errors.items()}
+        super().__init__(message)

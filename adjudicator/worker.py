@@ -1,0 +1,68 @@
+"""The worker: runs the service's due jobs, once (``--once``) or in a loop.
+
+A job is a callable taking the :class:`Store` (and so its one clock) and
+returning how many items it acted on. :data:`JOBS` is the registry: another
+part of the service adds its job with one line (webhook delivery, audit
+checkpoints...). Jobs must be safe to run in several workers at once (the
+claim jobs take due rows with ``FOR UPDATE SKIP LOCKED``).
+
+``adjudicator worker`` runs it as a process; on the SQLite default,
+``adjudicator serve`` runs one :func:`start` thread itself. This module does
+no I/O of its own: the jobs do, through the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from adjudicator.store import Store
+from adjudicator.store.checkpoints import checkpoint_job
+from adjudicator.store.claims_jobs import auto_escalate, lapse_evidence
+from adjudicator.webhooks import deliver_due, dispatch_outbox
+
+Job = Callable[[Store], int]
+log = logging.getLogger("adjudicator.worker")
+
+JOBS: dict[str, Job] = {
+    "claims.auto_escalate": auto_escalate,
+    "claims.lapse_evidence": lapse_evidence,
+    "webhooks.dispatch": dispatch_outbox,
+    "webhooks.deliver": deliver_due,
+    "audit.checkpoint": checkpoint_job,
+}
+
+
+def run_once(store: Store, jobs: dict[str, Job] | None = None) -> dict[str, int]:
+    """Run every job once until nothing is due; return how many items each acted on.
+
+    A failing job is logged and counted as -1; the others still run.
+    """
+    done: dict[str, int] = {}
+    for name, job in (JOBS if jobs is None else jobs).items():
+        try:
+            done[name] = job(store)
+        except Exception:
+            log.exception("worker job %s failed", name)
+            done[name] = -1
+    return done
+
+
+def run(store: Store, stop: threading.Event, interval: float = 1.0) -> None:
+    """Run the jobs every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        done = run_once(store)
+        if any(count > 0 for count in done.values()):
+            log.info("worker: %s", done)
+        stop.wait(interval)
+
+
+def start(store: Store, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:
+    """Run :func:`run` in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run, args=(store, stop, interval), name="adjudicator-worker", daemon=True
+    )
+    thread.start()
+    return thread, stop

@@ -1,0 +1,104 @@
+"""Gated activation of ruleset versions (admin): requests, approvals, the active version, rollback.
+
+- ``POST /v1/rulesets/{version}/activation-requests`` ``{"report", "reason"}``: 201
+- ``GET /v1/activation-requests/{id}``; ``POST /v1/activation-requests/{id}/approve``
+  by a different admin (self-approval 403; a stale or mismatched report 409)
+- ``GET /v1/activations/active``; ``POST /v1/activations/rollback`` ``{"reason"}``
+
+The rules live in :mod:`adjudicator.store.activation`; these views only parse and answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g
+from flask.views import MethodView
+
+from adjudicator.store.activation import (
+    approve_activation,
+    get_activation_request,
+    request_activation,
+    rollback,
+)
+from adjudicator.store.active import active_version
+from api.auth import current_actor
+from api.governance_schemas import (
+    ActivationRequestBodySchema,
+    ActivationRequestSchema,
+    ActiveVersionSchema,
+    RollbackBodySchema,
+)
+from api.jsonio import json_response
+from api.openapi import Blueprint
+from api.services import services
+
+
+def blueprint() -> Blueprint:
+    """The governance blueprint."""
+    blp = Blueprint(
+        "governance", __name__, url_prefix="/v1", description="Gated activation of rulesets."
+    )
+
+    @blp.route("/rulesets/<version>/activation-requests")
+    class ActivationRequests(MethodView):  # type: ignore[misc]
+        @blp.secured()
+        @blp.arguments(ActivationRequestBodySchema)
+        @blp.response(201, ActivationRequestSchema)
+        @blp.problems(400, 409, 413, 422)
+        def post(self, body: dict[str, Any], version: str) -> Response:
+            """Ask to activate a version, naming the replay report that measured it."""
+            filed = request_activation(
+                services().store, services().adjudicator.catalog, version,
+                report=body["report"], reason=body["reason"],
+                actor=current_actor(), request_id=g.request_id,
+            )  # fmt: skip
+            location = {"Location": f"/v1/activation-requests/{filed.request_id}"}
+            return json_response(filed.to_dict(), 201, location)
+
+    @blp.route("/activation-requests/<request_id>")
+    class ActivationRequestById(MethodView):  # type: ignore[misc]
+        @blp.secured("auditor")
+        @blp.response(200, ActivationRequestSchema)
+        @blp.problems(404)
+        def get(self, request_id: str) -> Response:
+            """An activation request and its approval."""
+            return json_response(get_activation_request(services().store, request_id).to_dict())
+
+    @blp.route("/activation-requests/<request_id>/approve")
+    class Approve(MethodView):  # type: ignore[misc]
+        @blp.secured()
+        @blp.response(200, ActivationRequestSchema)
+        @blp.problems(404, 409, 422)
+        def post(self, request_id: str) -> Response:
+            """Approve (a different admin) and activate: every worker follows within seconds."""
+            approved = approve_activation(
+                services().store, services().adjudicator.catalog, request_id,
+                actor=current_actor(), request_id=g.request_id,
+            )  # fmt: skip
+            return json_response(approved.to_dict())
+
+    @blp.route("/activations/active")
+    class Active(MethodView):  # type: ignore[misc]
+        @blp.secured("system", "staff", "auditor")
+        @blp.response(200, ActiveVersionSchema)
+        def get(self) -> Response:
+            """The active version as stored now (not this worker's cached view)."""
+            found = active_version(services().store, services().adjudicator.catalog)
+            return json_response(found.to_dict())
+
+    @blp.route("/activations/rollback")
+    class Rollback(MethodView):  # type: ignore[misc]
+        @blp.secured()
+        @blp.arguments(RollbackBodySchema)
+        @blp.response(200, ActiveVersionSchema)
+        @blp.problems(400, 409, 413, 422)
+        def post(self, body: dict[str, Any]) -> Response:
+            """Return to the version that was active before the current one, with a reason."""
+            found = rollback(
+                services().store, services().adjudicator.catalog,
+                reason=body["reason"], actor=current_actor(), request_id=g.request_id,
+            )  # fmt: skip
+            return json_response(found.to_dict())
+
+    return blp

@@ -1,0 +1,165 @@
+"""The worker: timers act once per due claim, from the CLI too, and two workers share the work.
+
+The race opens 500 claims on PostgreSQL (the brief's number; ~30 s, marked slow): two
+`adjudicator worker --once` processes then take them with FOR UPDATE SKIP LOCKED.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from claimkit import STAFF_A, SYSTEM, MovableClock, filed_case
+from click.testing import CliRunner
+from servicekit import KEY_SECRET, open_test_store, reset
+from sqlalchemy import func, select
+
+from adjudicator import Adjudicator, worker
+from adjudicator.cli import main
+from adjudicator.store import Store, list_audit, utc_now, verify_audit
+from adjudicator.store.claims import Viewer, act, claim_events, get_claim, open_claim
+from adjudicator.store.claims_models import ClaimEventRow
+
+STAFF = Viewer(STAFF_A.key_id, "staff")
+RACE_CLAIMS = {"postgresql": 500, "sqlite": 50}  # SKIP LOCKED is PostgreSQL's; SQLite serialises
+
+
+@pytest.fixture
+def clock() -> MovableClock:  # type: ignore[override]
+    return MovableClock()
+
+
+def test_auto_escalation_acts_once_when_due(
+    store: Store, adjudicator: Adjudicator, clock: MovableClock
+) -> None:
+    record, _ = open_claim(store, adjudicator, filed_case(), SYSTEM)
+    done = worker.run_once(store)
+    assert (done["claims.auto_escalate"], done["claims.lapse_evidence"]) == (0, 0)
+    clock.move(timedelta(hours=170))
+    assert worker.run_once(store)["claims.auto_escalate"] == 1
+    assert worker.run_once(store)["claims.auto_escalate"] == 0
+    claim = get_claim(store, record.ref, STAFF).to_dict()
+    assert claim["status"] == "awaiting_staff"
+    clocks = {c["name"]: c["state"] for c in claim["clocks"]}
+    assert clocks["auto_escalation_at"] == "met" and clocks["supplier_response_due"] == "missed"
+    (escalated,) = [e for e in claim_events(store, record.ref, STAFF) if e.action != "open"]
+    assert (escalated.type, escalated.party, escalated.actor_name) == (
+        "claim.escalated",
+        "timer",
+        "timer",
+    )
+    assert list_audit(store, action="claim.escalated").items[0].actor_name == "timer"
+
+
+@pytest.mark.parametrize(
+    ("party", "after"), [("buyer", "cancelled"), ("supplier", "awaiting_staff")]
+)
+def test_lapsed_evidence(
+    store: Store, adjudicator: Adjudicator, clock: MovableClock, party: str, after: str
+) -> None:
+    record, _ = open_claim(store, adjudicator, filed_case(), SYSTEM)
+    clock.move(timedelta(hours=80))
+    act(store, adjudicator, record.ref, "escalate", {}, SYSTEM, party="buyer")
+    due = clock() + timedelta(days=2)
+    act(
+        store,
+        adjudicator,
+        record.ref,
+        "request_evidence",
+        {"party": party, "what": "photos", "due": due},
+        STAFF_A,
+    )
+    assert worker.run_once(store)["claims.lapse_evidence"] == 0
+    clock.move(timedelta(days=3))
+    assert worker.run_once(store)["claims.lapse_evidence"] == 1
+    claim = get_claim(store, record.ref, STAFF).to_dict()
+    assert claim["status"] == after
+    assert {c["name"]: c["state"] for c in claim["clocks"]}["evidence_due"] == "missed"
+
+
+def _real_time_store(database_url: str) -> Store:
+    store = open_test_store(database_url)  # the real clock: the CLI's workers use it too
+    reset(store)
+    return store
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ADJUDICATOR_KEY_SECRET": KEY_SECRET.decode(),
+    }
+
+
+def test_worker_once_escalates_a_claim_filed_ten_days_ago(
+    database_url: str, adjudicator: Adjudicator
+) -> None:
+    store = _real_time_store(database_url)
+    try:
+        case = filed_case(filed_at=utc_now() - timedelta(days=10))
+        record, _ = open_claim(store, adjudicator, case, SYSTEM)
+        result = CliRunner().invoke(
+            main, ["worker", "--once"], env=_env(database_url), catch_exceptions=False
+        )
+        assert result.exit_code == 0
+        assert orjson.loads(result.stdout)["claims.auto_escalate"] == 1
+        assert get_claim(store, record.ref, STAFF).to_dict()["status"] == "awaiting_staff"
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_two_workers_racing_over_500_due_claims_act_on_each_once(
+    database_url: str, adjudicator: Adjudicator
+) -> None:
+    store = _real_time_store(database_url)
+    claims = RACE_CLAIMS[store.db.dialect]
+    try:
+        filed = utc_now() - timedelta(days=10)
+        for i in range(claims):
+            open_claim(store, adjudicator, filed_case(filed_at=filed, order_id=f"PO-{i}"), SYSTEM)
+        command = [str(Path(sys.executable).parent / "adjudicator"), "worker", "--once"]
+        workers = [
+            subprocess.Popen(command, env=_env(database_url), stdout=subprocess.PIPE)
+            for _ in range(2)
+        ]
+        done = []
+        for process in workers:
+            out, _ = process.communicate(timeout=240)
+            assert process.returncode == 0
+            done.append(orjson.loads(out)["claims.auto_escalate"])
+        assert sum(done) == claims
+        with store.db.read() as session:
+            per_claim = session.execute(
+                select(ClaimEventRow.claim_ref, func.count())
+                .where(ClaimEventRow.action == "auto_escalate")
+                .group_by(ClaimEventRow.claim_ref)
+            ).all()
+        assert len(per_claim) == claims and {n for _, n in per_claim} == {1}
+        assert verify_audit(store).ok
+        print(f"\nworkers acted on {done} claims")
+    finally:
+        store.close()
+
+
+def test_serve_runs_a_worker_thread_on_sqlite_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from adjudicator.cli.service import _sqlite_worker
+
+    monkeypatch.setenv("ADJUDICATOR_KEY_SECRET", KEY_SECRET.decode())
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    open_test_store(os.environ["DATABASE_URL"]).db.migrate()
+    with _sqlite_worker():
+        names = {t.name for t in threading.enumerate()}
+        assert "adjudicator-worker" in names
+    assert "adjudicator-worker" not in {t.name for t in threading.enumerate()}
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with _sqlite_worker():
+        assert "adjudicator-worker" not in {t.name for t in threading.enumerate()}
