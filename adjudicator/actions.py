@@ -1,48 +1,93 @@
-"""The action vocabulary: the small things a rule may do when it fires.
+"""The action vocabulary: five generic verbs a rule may name from the data.
 
-A rule in the data names one of these (``action = "fail_gate"``) with its
-arguments (``args = { reason = "E_PO_NOT_CONFIRMED" }``). An action records a
-finding in the decision's :class:`~adjudicator.context.Context` and sets the
-few session-state figures that later rules test. Actions never choose an
-outcome on their own: the rule's condition decided that, the data names it.
+- ``add_reason``: add a reason (``gate = true``: a failed eligibility gate);
+- ``set``: set figures by formula (``figures = { cap = "max(0, ...)" }``),
+  per-line quantities (``quantities``), and optionally a ``finding``, the
+  ``binding`` figure of the refund and a reason;
+- ``record_finding``: a breach is established: which goods it ``affects``
+  (a goods measure of :mod:`adjudicator.measures`), its reason, figures;
+- ``conclude``: settle the ``outcome`` (with figures, e.g. the ``loss``, a
+  ``condition`` and a reason);
+- ``schedule``: set deadlines by formula.
+
+Every figure is a formula of the version's data (:mod:`adjudicator.rules.formulas`),
+type-checked and compiled when the version loads; actions only run them. An
+action never chooses an outcome on its own: the rule's condition decided that,
+and the data names it.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Any
 
 from adjudicator import money
 from adjudicator.context import Context
-from adjudicator.dates import add_business_days, from_epoch_day, rfc3339
+from adjudicator.dates import from_epoch_day, rfc3339
+from adjudicator.decision import UPHELD
 from adjudicator.errors import RulesetError
+from adjudicator.fact_types import DISPLAY_KEYS, STATE_FIELDS
+from adjudicator.measures import MEASURES
 from adjudicator.rules.model import RuleSpec
 
 Facts = dict[str, dict[str, Any]]
 """The facts a firing matched, by fact type; ``state`` is the live session state."""
 
+FIGURE_KINDS: Mapping[str, str] = {
+    **{
+        name: kind
+        for name, (kind, _) in STATE_FIELDS.items()
+        if name not in ("inel", "finding", "breach", "outcome", "upheld")
+    },
+    "fee": "money",
+}
+"""Figures a ``set`` may write, with the formula kind each must have: the state's
+figures, and ``fee`` (FEE-01's reimbursement, outside the cap), which no rule
+tests and so stays out of the engine's state."""
+
+QUANTITY_TARGETS: Mapping[str, str] = {"shortfall": "int"}
+"""Per-line quantities a rule on a ``line`` fact may record."""
+
+DEADLINE_KINDS: Mapping[str, str] = {
+    "supplier_response_due": "instant",
+    "escalation_allowed_from": "instant",
+    "auto_escalation_at": "instant",
+    "refund_initiation_due": "day",
+}
+"""Deadlines ``schedule`` may set: the instants of TIME-01, the day of TIME-02."""
+
+GOODS = frozenset(name for name, (kind, _) in MEASURES.items() if kind == "quantities")
+"""Goods measures a finding may say it ``affects``."""
+
+_DISPLAY_AS = {"win_open": "window_open", "win_close": "window_close"}
+_SECTIONS = {"figures": FIGURE_KINDS, "quantities": QUANTITY_TARGETS, "deadlines": DEADLINE_KINDS}
+_ALSO = "also"
+"""Further reasons the rule gives when a formula holds
+(``also = [{ reason = "C_CAPPED_AT_PAID", when = "covered < assurance", message = "..." }]``):
+one firing, one trace step, every reason that applies (clarifications 5, 10, 17)."""
+_LET = "let"
+"""Named intermediate values of one firing (``let.exact = "value(affected)"``), read
+by the rule's later formulas by name; they live only while the rule fires."""
+
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One entry of the vocabulary: a function and the arguments the data may give it."""
+    """One verb: the arguments the data may give it and the finding it writes.
 
-    run: Callable[[Context, RuleSpec, Facts], None]
+    What a verb does is one code path for all five (:func:`bind`): the verbs
+    differ in which arguments they take, so a rule says what it means.
+    """
+
     required: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
-    params: frozenset[str] = frozenset()
-    finding: str | None = None
-    """The ``finding`` the action always leaves in the state (``"@outcome"``: its
-    ``outcome`` argument); a rule that tests another ``finding`` cannot match again."""
+    finding: Callable[[Mapping[str, Any]], str | None] = field(default=lambda args: None)
+    """The ``finding`` the action leaves in the state with these arguments; a
+    rule that tests another ``finding`` cannot match again after it."""
 
     def finding_written(self, args: Mapping[str, Any]) -> str | None:
         """The value this action writes to ``state.finding`` with these arguments."""
-        if self.finding is not None and self.finding.startswith("@"):
-            return str(args[self.finding[1:]])
-        return self.finding
+        return self.finding(args)
 
     def check_args(
         self, rule_id: str, args: Mapping[str, Any], parameters: Mapping[str, Any]
@@ -54,38 +99,179 @@ class Action:
             raise RulesetError(
                 f"rule {rule_id}: action args missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
-        absent = self.params - set(parameters)
-        if absent:
-            raise RulesetError(f"rule {rule_id}: parameters {sorted(absent)} are not defined")
+        if not isinstance(args.get(_LET, {}), Mapping):
+            raise RulesetError(f"rule {rule_id}: let must be a table of formulas")
+        for section, targets in _SECTIONS.items():
+            given = args.get(section, {})
+            if not isinstance(given, Mapping):
+                raise RulesetError(f"rule {rule_id}: {section} must be a table of formulas")
+            unknown = sorted(set(given) - set(targets))
+            if unknown:
+                raise RulesetError(
+                    f"rule {rule_id}: {section} cannot set {unknown} (known: {sorted(targets)})"
+                )
+        for index, extra in enumerate(args.get(_ALSO, [])):
+            if (
+                not isinstance(extra, Mapping)
+                or not {"reason", "when"} <= set(extra)
+                or set(extra) - {"reason", "when", "message"}
+            ):
+                raise RulesetError(
+                    f"rule {rule_id}: also[{index}] needs reason and when (and may give message)"
+                )
+        if "affects" in args and args["affects"] not in GOODS:
+            raise RulesetError(
+                f"rule {rule_id}: affects {args['affects']!r} is not one of {sorted(GOODS)}"
+            )
+        if "outcome" in args and args["outcome"] not in (*UPHELD, "denied", "manual_review"):
+            raise RulesetError(f"rule {rule_id}: unknown outcome {args['outcome']!r}")
+
+    def formulas(self, args: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+        """``(key, formula text, expected kind)`` for every formula in ``args``, in order:
+        the ``let`` values first, then figures, quantities and deadlines."""
+        found: list[tuple[str, str, str | None]] = [
+            (f"{_LET}.{name}", str(text), None) for name, text in args.get(_LET, {}).items()
+        ]
+        for section, targets in _SECTIONS.items():
+            for name, text in args.get(section, {}).items():
+                found.append((f"{section}.{name}", str(text), targets[name]))
+        for index, extra in enumerate(args.get(_ALSO, [])):
+            found.append((f"{_ALSO}.{index}", str(extra["when"]), "bool"))
+        return found
 
 
-def _money(ctx: Context, minor: int) -> str:
-    currency = ctx.normalised.currency
-    return f"{money.format_minor(minor, currency)} {currency}"
+Step = Callable[[Context, Facts], None]
 
 
-def _value(ctx: Context, quantities: Mapping[str, int]) -> Decimal:
-    prices = ctx.normalised.prices
-    return sum((prices[k] * q for k, q in quantities.items()), Decimal(0))
+def written_fields(rule: RuleSpec) -> frozenset[str]:
+    """The session-state fields ``rule``'s verb may change (what :func:`bind` writes)."""
+    args = rule.args
+    written = {key.split(".", 1)[1] for key in rule.formulas if key.startswith("figures.")}
+    written.discard("fee")  # kept on the context, not in the engine's state
+    if "affects" in args:
+        written |= {"breach", "finding"}
+    if "finding" in args:
+        written.add("finding")
+    if "outcome" in args:
+        written |= {"outcome", "finding", "upheld"}
+    if args.get("gate"):
+        written.add("inel")
+    return frozenset(written)
 
 
-def _set_figure(state: dict[str, Any], ctx: Context, name: str, minor: int) -> None:
-    state[name] = minor
-    ctx.display[name] = _money(ctx, minor)
+def bind(rule: RuleSpec) -> Step:
+    """The effect of ``rule``'s verb as one closure, specialised to its arguments at load.
+
+    What every verb does, in this order: the goods a finding affects, the
+    formulas (each result visible to the next), the finding, the binding
+    figure, the outcome, a condition, a failed gate, the reason.
+    """
+    args = rule.args
+    steps: list[Step] = []
+    if "affects" in args:
+        goods, breach = MEASURES[args["affects"]][1], args["breach"]
+
+        def affects(ctx: Context, facts: Facts) -> None:
+            ctx.affected = dict(goods(ctx))
+            facts["state"]["breach"] = breach
+            facts["state"]["finding"] = "breach"
+
+        steps.append(affects)
+    for key, formula in rule.formulas.items():
+        if not key.startswith(f"{_ALSO}."):
+            steps.append(_formula_step(key, formula.run))
+    if "finding" in args:
+        finding = args["finding"]
+        steps.append(lambda ctx, facts: facts["state"].__setitem__("finding", finding))
+    if "binding" in args:
+        binding = args["binding"]
+        steps.append(lambda ctx, facts: setattr(ctx, "binding", binding))
+    if "outcome" in args:
+        outcome = args["outcome"]
+        upheld = outcome in UPHELD
+        concluded = "priced" if upheld else outcome
+
+        def conclude(ctx: Context, facts: Facts) -> None:
+            state = facts["state"]
+            state["outcome"], state["finding"] = outcome, concluded
+            if upheld:
+                state["upheld"] = 1
+
+        steps.append(conclude)
+    if "condition" in args:
+        condition = args["condition"]
+        steps.append(lambda ctx, facts: ctx.conditions.append(condition))
+    if args.get("gate"):
+        steps.append(lambda ctx, facts: facts["state"].__setitem__("inel", 1))
+    if "reason" in args:
+        reason, rule_id, message = args["reason"], rule.id, rule.message
+        steps.append(lambda ctx, facts: ctx.reason(reason, rule_id, message, **_item_values(facts)))
+    for index, extra in enumerate(args.get(_ALSO, [])):
+        steps.append(_also_step(rule, extra, rule.formulas[f"{_ALSO}.{index}"].run))
+    if len(steps) == 1:
+        return steps[0]
+    chain = tuple(steps)
+
+    def run(ctx: Context, facts: Facts) -> None:
+        for step in chain:
+            step(ctx, facts)
+
+    return run
 
 
-# -- gates and warnings ------------------------------------------------------
+def _also_step(rule: RuleSpec, extra: Mapping[str, Any], holds: Callable[[Any, Any], Any]) -> Step:
+    code, rule_id, message = str(extra["reason"]), rule.id, extra.get("message")
+
+    def also(ctx: Context, facts: Facts) -> None:
+        if holds(ctx, facts):
+            ctx.reason(code, rule_id, message, **_item_values(facts))
+
+    return also
 
 
-def warn(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """Add a reason that does not change the outcome."""
-    ctx.reason(rule.args["reason"], rule.id, rule.message, **_item_values(facts))
+def _formula_step(key: str, compute: Callable[[Any, Any], Any]) -> Step:
+    section, name = key.split(".", 1)
+    if section == _LET:
+        return lambda ctx, facts: facts.setdefault(_LET, {}).__setitem__(name, compute(ctx, facts))
+    if section == "figures":
+        return lambda ctx, facts: _set_figure(ctx, facts["state"], name, compute(ctx, facts))
+    if section == "quantities":
+
+        def record(ctx: Context, facts: Facts) -> None:
+            ctx.shortfall[str(facts["line"]["line_id"])] = int(compute(ctx, facts))
+
+        return record
+    if name == "refund_initiation_due":
+
+        def due_day(ctx: Context, facts: Facts) -> None:
+            ctx.refund_due = from_epoch_day(int(compute(ctx, facts))).isoformat()
+
+        return due_day
+
+    def deadline(ctx: Context, facts: Facts) -> None:
+        ctx.deadlines[name] = rfc3339(compute(ctx, facts))
+
+    return deadline
 
 
-def fail_gate(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """An eligibility gate failed: the claim is not eligible."""
-    warn(ctx, rule, facts)
-    facts["state"]["inel"] = 1
+def _set_figure(ctx: Context, state: dict[str, Any], name: str, value: Any) -> None:
+    kind = FIGURE_KINDS[name]
+    if kind in ("money", "int", "day"):
+        value = int(value)
+    if name == "fee":
+        ctx.fee = value
+    else:
+        state[name] = value
+    shown = _DISPLAY_AS.get(name, name)
+    if shown not in DISPLAY_KEYS:
+        return
+    if kind == "money":
+        currency = ctx.normalised.currency
+        ctx.display[shown] = f"{money.format_minor(value, currency)} {currency}"
+    elif kind == "day":
+        ctx.display[shown] = from_epoch_day(value).isoformat()
+    else:
+        ctx.display[shown] = str(value)
 
 
 def _item_values(facts: Facts) -> dict[str, str]:
@@ -105,237 +291,30 @@ def _item_values(facts: Facts) -> dict[str, str]:
     return values
 
 
-# -- money figures (CAP-01 to CAP-04) ----------------------------------------
+def _concluded(args: Mapping[str, Any]) -> str:
+    outcome = str(args["outcome"])
+    return "priced" if outcome in UPHELD else outcome
 
 
-def set_assurance(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """The assurance figure, taken from the case field the rule names."""
-    _set_figure(facts["state"], ctx, "assurance", int(facts["case"][rule.args["source"]]))
-
-
-def count_payment(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """A covered payment: counts for eligibility, and toward the cap when the rule says so."""
-    state = facts["state"]
-    state["covered_count"] += 1
-    if rule.args["toward_cap"]:
-        _set_figure(state, ctx, "covered", state["covered"] + int(facts["payment"]["amount"]))
-
-
-def add_prior_refund(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """A refund already granted on this order uses up part of the shared cap."""
-    state = facts["state"]
-    _set_figure(state, ctx, "prior", state["prior"] + int(facts["prior"]["refund"]))
-
-
-def compute_cap(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """cap = max(0, min(assurance, covered payments) - prior refunds)."""
-    state = facts["state"]
-    cap = max(0, min(state["assurance"], state["covered"]) - state["prior"])
-    _set_figure(state, ctx, "cap", cap)
-
-
-def bind_refund(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """The refund is the figure the rule found binding; a reason says which cap bound."""
-    state, binding = facts["state"], rule.args["binding"]
-    if binding == "loss":
-        refund = state["loss"]
-    elif binding == "amount_claimed":
-        refund = int(facts["case"]["claim_limit"])
-    else:
-        refund = state["cap"]
-    _set_figure(state, ctx, "refund", refund)
-    ctx.binding = binding
-    state["finding"] = "bound"
-    if "reason" in rule.args:
-        ctx.reason(rule.args["reason"], rule.id, rule.message)
-
-
-def reimburse_fee(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """The designated inspection's fee is reimbursed, outside the cap."""
-    ctx.fee = int(facts["case"]["inspection_fee"])
-    ctx.display["fee"] = _money(ctx, ctx.fee)
-
-
-# -- claim windows (WIN-*) ---------------------------------------------------
-
-
-def _days(rule: RuleSpec, key: str, parameters: Mapping[str, Any]) -> int:
-    value = rule.args.get(key, 0)
-    return int(parameters[value]) if isinstance(value, str) else int(value)
-
-
-def set_window(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """Open and/or close the claim window relative to dates of the case."""
-    state, case, params = facts["state"], facts["case"], ctx.ruleset.parameters
-    if "open_from" in rule.args:
-        state["win_open"] = int(case[rule.args["open_from"]]) + _days(rule, "open_days", params)
-        ctx.display["window_open"] = from_epoch_day(state["win_open"]).isoformat()
-    if "close_from" in rule.args:
-        state["win_close"] = int(case[rule.args["close_from"]]) + _days(rule, "close_days", params)
-        ctx.display["window_close"] = from_epoch_day(state["win_close"]).isoformat()
-
-
-def set_post_delivery_window(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """Close the window at the earlier (or later, by parameter) of customs + N and shipment + M."""
-    state, case, params = facts["state"], facts["case"], ctx.ruleset.parameters
-    bounds = []
-    if case["has_customs"]:
-        bounds.append(int(case["customs_day"]) + int(params["post_delivery_customs_days"]))
-    if case["has_ship_day"]:
-        bounds.append(int(case["ship_day"]) + int(params["post_delivery_shipment_days"]))
-    if bounds:
-        pick = min if params["post_delivery_window"] == "earlier" else max
-        state["win_close"] = pick(bounds)
-        ctx.display["window_close"] = from_epoch_day(state["win_close"]).isoformat()
-
-
-# -- breach, loss and outcome ------------------------------------------------
-
-
-def record_shortfall(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """A line received short of its tolerance band: its shortfall is affected."""
-    line, params = facts["line"], ctx.ruleset.parameters
-    if params["shortage_basis"] == "beyond_band":
-        short = math.ceil(Decimal(int(line["floor_scaled"])) / 10000) - int(line["received"])
-    else:
-        short = int(line["ordered"]) - int(line["received"])
-    ctx.shortfall[str(line["line_id"])] = max(short, 0)
-    facts["state"]["short_lines"] += 1
-    ctx.display["short_lines"] = str(facts["state"]["short_lines"])
-
-
-def find_breach(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """A covered breach is established; the goods it affects are remembered for the loss.
-
-    ``state.scope`` says whether the breach reaches everything the remedy asks
-    for (``whole``: the whole order, or the lines the claim names) or only part.
-    """
-    state, n = facts["state"], ctx.normalised
-    state["finding"] = "breach"
-    state["breach"] = rule.args["breach"]
-    affects = rule.args["affects"]
-    chosen: dict[str, int] = {
-        "order": n.ordered,
-        "unshipped": n.unshipped,
-        "late_shipments": n.late,
-        "lost_shipments": n.lost,
-        "shortfall": ctx.shortfall,
-    }[affects]
-    ctx.affected = dict(chosen)
-    whole = sum(chosen.values()) >= sum(n.ordered.values())
-    state["scope"] = "whole" if whole or n.case["claim"].get("affected_lines") else "part"
-    ctx.reason(rule.args["reason"], rule.id, rule.message)
-
-
-def conclude(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """The rule settles the outcome without a refund (denied, or manual review)."""
-    state = facts["state"]
-    state["finding"] = state["outcome"] = rule.args["outcome"]
-    ctx.reason(rule.args["reason"], rule.id, rule.message)
-
-
-def price_loss(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """What the breach cost under the remedy asked for, by the method the rule names."""
-    state, n = facts["state"], ctx.normalised
-    method = rule.args["method"]
-    claim_lines = n.case["claim"].get("affected_lines")
-    affected = (
-        {item["line_id"]: int(item["quantity"]) for item in claim_lines}
-        if claim_lines
-        else ctx.affected or n.ordered
-    )
-    if method == "affected_value":
-        loss = _value(ctx, affected)
-    elif method == "unshipped_value":
-        loss = _value(ctx, n.unshipped)
-    elif method == "shortfall_value":
-        loss = _value(ctx, ctx.shortfall)
-    elif method == "defect_ratio":
-        loss = _defect_ratio_loss(ctx, affected)
-    else:
-        loss = _delay_compensation(ctx, facts["case"])
-    _set_figure(state, ctx, "loss", money.to_minor(loss, n.currency))
-    state["outcome"] = rule.args["outcome"]
-    state["finding"] = "priced"
-    state["upheld"] = 1
-    if "condition" in rule.args:
-        ctx.conditions.append(rule.args["condition"])
-
-
-def _defect_ratio_loss(ctx: Context, affected: Mapping[str, int]) -> Decimal:
-    inspection = ctx.normalised.inspection
-    assert inspection is not None, "a quality breach always has its inspection"
-    defects = inspection["defects"]
-    found = Decimal(defects["critical"] + defects["major"] + defects["minor"])
-    ratio = min(found / Decimal(inspection["sample_size"]), Decimal(1))
-    return _value(ctx, affected) * ratio
-
-
-def _delay_compensation(ctx: Context, case: Mapping[str, Any]) -> Decimal:
-    clause = ctx.normalised.case["order"]["delay_compensation"]
-    days_late = int(case["ship_day"]) - int(case["ship_by_day"])
-    percent = min(Decimal(days_late) * clause["percent_per_day"], clause["max_percent"])
-    compensation: Decimal = _value(ctx, ctx.normalised.ordered) * percent / 100
-    return compensation
-
-
-# -- timers (TIME-*) -----------------------------------------------------------
-
-
-def set_deadlines(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """The supplier-response and escalation timers, from the claim's filing."""
-    params, filed = ctx.ruleset.parameters, ctx.normalised.case["claim"]["filed_at"]
-    ctx.deadlines = {
-        "supplier_response_due": rfc3339(
-            filed + timedelta(hours=params["supplier_response_hours"])
-        ),
-        "escalation_allowed_from": rfc3339(
-            filed + timedelta(hours=params["escalation_after_hours"])
-        ),
-        "auto_escalation_at": rfc3339(filed + timedelta(hours=params["auto_escalation_hours"])),
-    }
-
-
-def set_refund_due(ctx: Context, rule: RuleSpec, facts: Facts) -> None:
-    """An upheld refund is initiated within N business days of the decision date."""
-    days = int(ctx.ruleset.parameters["refund_initiation_business_days"])
-    ctx.refund_due = add_business_days(ctx.normalised.as_of, days).isoformat()
-
+_FORMULAS = frozenset({"figures", _LET, _ALSO})
 
 VOCABULARY: Mapping[str, Action] = {
-    "warn": Action(warn, frozenset({"reason"})),
-    "fail_gate": Action(fail_gate, frozenset({"reason"})),
-    "set_assurance": Action(set_assurance, frozenset({"source"})),
-    "count_payment": Action(count_payment, frozenset({"toward_cap"})),
-    "add_prior_refund": Action(add_prior_refund),
-    "compute_cap": Action(compute_cap),
-    "bind_refund": Action(
-        bind_refund, frozenset({"binding"}), frozenset({"reason"}), finding="bound"
+    "add_reason": Action(frozenset({"reason"}), frozenset({"gate"})),
+    "set": Action(
+        frozenset({"figures"}),
+        frozenset({"quantities", "finding", "binding", "reason", _LET, _ALSO}),
+        finding=lambda args: args.get("finding"),
     ),
-    "reimburse_fee": Action(reimburse_fee),
-    "set_window": Action(
-        set_window, optional=frozenset({"open_from", "open_days", "close_from", "close_days"})
+    "record_finding": Action(
+        frozenset({"breach", "affects", "reason"}),
+        _FORMULAS,
+        finding=lambda args: "breach",
     ),
-    "set_post_delivery_window": Action(
-        set_post_delivery_window,
-        params=frozenset(
-            {"post_delivery_customs_days", "post_delivery_shipment_days", "post_delivery_window"}
-        ),
+    "conclude": Action(
+        frozenset({"outcome"}),
+        frozenset({"reason", "condition"}) | _FORMULAS,
+        finding=_concluded,
     ),
-    "record_shortfall": Action(record_shortfall, params=frozenset({"shortage_basis"})),
-    "find_breach": Action(
-        find_breach, frozenset({"breach", "affects", "reason"}), finding="breach"
-    ),
-    "conclude": Action(conclude, frozenset({"outcome", "reason"}), finding="@outcome"),
-    "price_loss": Action(
-        price_loss, frozenset({"method", "outcome"}), frozenset({"condition"}), finding="priced"
-    ),
-    "set_deadlines": Action(
-        set_deadlines,
-        params=frozenset(
-            {"supplier_response_hours", "escalation_after_hours", "auto_escalation_hours"}
-        ),
-    ),
-    "set_refund_due": Action(set_refund_due, params=frozenset({"refund_initiation_business_days"})),
+    "schedule": Action(frozenset({"deadlines"})),
 }
-"""Every action a rule may name, by name."""
+"""Every verb a rule may name, by name."""

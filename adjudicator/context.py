@@ -8,9 +8,11 @@ deadlines) are gathered here, on the Python side, one context per decision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from adjudicator import money
+from adjudicator.dates import add_business_days, epoch_day, from_epoch_day
 from adjudicator.decision import Reason, TraceStep
 from adjudicator.fact_types import DISPLAY_KEYS
 from adjudicator.facts import Normalised
@@ -49,6 +51,33 @@ class Context:
             ctx.step(rule_id, facts)
         ctx.reasons.extend(normalised.reasons)
         return ctx
+
+    def value_minor(self, quantities: dict[str, int]) -> Decimal:
+        """Quantity x unit price summed over the lines, in (possibly fractional) minor units."""
+        prices = self.normalised.prices
+        total = sum((prices[k] * q for k, q in quantities.items()), Decimal(0))
+        return total.scaleb(money.exponent(self.normalised.currency) or 0)
+
+    def claimed(self) -> dict[str, int]:
+        """The goods the claim names in ``affected_lines`` (empty when it names none)."""
+        claimed: dict[str, int] = {}
+        for item in self.normalised.case["claim"].get("affected_lines") or []:
+            claimed[item["line_id"]] = claimed.get(item["line_id"], 0) + int(item["quantity"])
+        return claimed
+
+    def within_claim(self, goods: dict[str, int]) -> dict[str, int]:
+        """Clarification 7: per line, the smaller of ``goods`` and what the claim names
+        (``goods`` itself when the claim names no lines): narrows, never widens."""
+        claimed = self.claimed()
+        if not claimed:
+            return dict(goods)
+        narrowed = {k: min(q, goods.get(k, 0)) for k, q in claimed.items()}
+        return {k: q for k, q in narrowed.items() if q > 0}
+
+    @staticmethod
+    def add_business_days(day: int, days: int) -> int:
+        """The epoch day ``days`` business days (Monday to Friday) after ``day``."""
+        return epoch_day(add_business_days(from_epoch_day(day), days))
 
     def step(self, rule_id: str, facts: dict[str, Any]) -> None:
         """Append one trace step."""

@@ -27,7 +27,7 @@ import durable_rules_engine as _core
 import orjson
 from durable import engine as _durable
 
-from adjudicator.actions import VOCABULARY
+from adjudicator.actions import bind, written_fields
 from adjudicator.context import Context
 from adjudicator.dates import from_epoch_day
 from adjudicator.errors import EngineError
@@ -161,16 +161,21 @@ class RulesEngine:
 
 def _bind(spec: RuleSpec) -> _Fire:
     """The callable that runs ``spec``'s action and records its trace step."""
-    action = VOCABULARY[spec.action].run
+    action = bind(spec)
     aliases = [(alias, alias.rsplit("_", 1)[0]) for p in spec.definition["all"] for alias in p]
     reads = [(_key(t, f), t, f, _KINDS[t][f]) for t, f in spec.reads]
     guard = spec.guard
+    # the trace shows the state fields the condition read (as they were) and those the
+    # action changed: only the fields this rule's verb can write are compared
+    written = written_fields(spec)
+    watched = tuple((n, _KINDS["state"][n]) for n in STATE_FIELDS if n in written)
+    kept = tuple(dict.fromkeys([*(f for t, f in spec.reads if t == "state"), *written]))
 
     def fire(ctx: Context, state: dict[str, Any], matched: dict[str, Any]) -> None:
         facts = {t: matched[alias] for alias, t in aliases if alias in matched}
         facts["state"] = state
-        before = {name: state[name] for name in _SHOWN}
-        action(ctx, spec, facts)
+        before = {name: state.get(name) for name in kept}
+        action(ctx, facts)
         if guard:
             state[guard] = 1
         currency = ctx.normalised.currency
@@ -178,9 +183,9 @@ def _bind(spec: RuleSpec) -> _Fire:
             key: _show(currency, kind, (before if t == "state" else facts[t]).get(f))
             for key, t, f, kind in reads
         }
-        for name in _WATCHED:
+        for name, kind in watched:
             if state[name] != before[name]:
-                shown["=> " + name] = _show(currency, _KINDS["state"][name], state[name])
+                shown["=> " + name] = _show(currency, kind, state[name])
         ctx.step(spec.id, shown)
 
     return fire
@@ -190,8 +195,6 @@ _KINDS: dict[str, dict[str, str]] = {
     **{t: dict(f) for t, f in FACT_FIELDS.items()},
     "state": {k: kind for k, (kind, _) in STATE_FIELDS.items()} | STATE_SEEDS,
 }
-_WATCHED = tuple(STATE_FIELDS)
-_SHOWN = (*_WATCHED, *STATE_SEEDS)
 
 
 def _key(fact_type: str, field: str) -> str:

@@ -31,6 +31,10 @@ FACT_FIELDS: Final[dict[str, dict[str, str]]] = {
         "has_ship_day": "bool",
         "ship_day": "day",
         "unshipped_qty": "int",
+        "late_qty": "int",
+        "has_complete_ship_day": "bool",
+        "complete_ship_day": "day",
+        "has_claimed_lines": "bool",
         "has_receipt": "bool",
         "receipt_day": "day",
         "has_customs": "bool",
@@ -58,6 +62,7 @@ FACT_FIELDS: Final[dict[str, dict[str, str]]] = {
         "kind": "str",
         "credited": "bool",
         "credited_day": "day",
+        "credited_by_filing": "bool",
         "filed_day": "day",
         "designated": "bool",
         "without_funds": "bool",
@@ -100,6 +105,8 @@ STATE_FIELDS: Final[dict[str, tuple[str, object]]] = {
     "upheld": ("int", 0),
     "loss": ("money", 0),
     "refund": ("money", 0),
+    "loss_ceil": ("money", 0),
+    "reach": ("int", 0),
 }
 """The session state the rules chain through; actions write it, rules read it."""
 
@@ -120,6 +127,8 @@ DISPLAY_KEYS: Final = frozenset(
         "ship_by",
         "base_ship_by",
         "ship_date",
+        "completed_on",
+        "late_qty",
         "days_late",
         "receipt",
         "window_open",

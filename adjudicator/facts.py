@@ -38,6 +38,7 @@ class Normalised:
     ordered: dict[str, int]
     unshipped: dict[str, int]
     late: dict[str, int]
+    late_by_filing: dict[str, int]
     lost: dict[str, int]
     inspection: Doc | None
     as_of: date
@@ -99,6 +100,7 @@ def _band_floor_scaled(line: Doc, parameters: Doc) -> int:
 def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
     """Lay out a validated case (``adjudicator.contract.load_case``) as engine facts."""
     params = ruleset.parameters
+    revision = str(params.get("spec_revision", "1.0"))
     order, claim = case["order"], case["claim"]
     currency = order["currency"]
     filed_on = local_date(claim["filed_at"])
@@ -114,12 +116,28 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         if day is not None:
             dated.append((day, shipment))
 
-    ship_by = shipping.ship_03_agreed_ship_by(order, case["payments"])
+    ship_by = shipping.ship_03_agreed_ship_by(order, case["payments"], revision)
     derived.append(("SHIP-03", {"ship_by": _iso(ship_by)}))
     base_ship_by, off_platform = ship_by, False
-    if ship_by is not None:
+    if ship_by is None and revision != "1.0":
+        # clarification 4: an accepted change sets a date even when the clock never started
+        # (clarification 18: there is nothing to extend, so SHIP-04 does not apply)
+        if any(a["kind"] == "ship_by_change" for a in order["amendments"]):
+            changed = shipping.ship_05_buyer_changes(order, None)
+            derived.append(
+                (
+                    "SHIP-05",
+                    {"ship_by": _iso(changed.ship_by), "off_platform": changed.off_platform},
+                )
+            )
+            ship_by, base_ship_by, off_platform = (
+                changed.ship_by,
+                changed.before_off_platform,
+                changed.off_platform,
+            )
+    elif ship_by is not None:
         extended = shipping.ship_04_platform_extensions(
-            order, case["payments"], ship_by, int(params["extension_limit_days"])
+            order, case["payments"], ship_by, int(params["extension_limit_days"]), revision
         )
         if order["amendments"]:
             derived.append(
@@ -204,6 +222,10 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         "has_ship_day": shipped.ship_day is not None,
         "ship_day": _day(shipped.ship_day),
         "unshipped_qty": sum(shipped.unshipped_at_filing.values()),
+        "late_qty": sum(shipped.late_by_filing.values()),
+        "has_complete_ship_day": shipped.complete_day is not None,
+        "complete_ship_day": _day(shipped.complete_day),
+        "has_claimed_lines": bool(claim.get("affected_lines")),
         "has_receipt": bool(receipts),
         "receipt_day": _day(max(receipts) if receipts else None),
         "has_customs": bool(customs),
@@ -240,6 +262,7 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
                 "kind": payment["kind"],
                 "credited": credited is not None,
                 "credited_day": _day(local_date(credited) if credited else None),
+                "credited_by_filing": credited is not None and credited <= claim["filed_at"],
                 "filed_day": epoch_day(filed_on),
                 "designated": payment["to_designated_account"],
                 "without_funds": payment["confirmed_without_funds"],
@@ -294,6 +317,8 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         "ship_by": _iso(ship_by) or "not set (no anchor payment credited)",
         "base_ship_by": _iso(base_ship_by) or "not set",
         "ship_date": _iso(shipped.ship_day) or "not shipped",
+        "completed_on": _iso(shipped.complete_day) or "not wholly shipped",
+        "late_qty": str(sum(shipped.late_by_filing.values())),
         "days_late": _days_text(shipped.ship_day, ship_by),
         "receipt": _iso(max(receipts)) if receipts else "not received",
         "unshipped_qty": str(sum(shipped.unshipped_at_filing.values())),
@@ -315,6 +340,7 @@ def normalise(case: Doc, ruleset: Ruleset) -> Normalised:
         ordered={line["line_id"]: int(line["quantity"]) for line in order["lines"]},
         unshipped=shipped.unshipped_at_filing,
         late=shipped.late_quantities,
+        late_by_filing=shipped.late_by_filing,
         lost=lost,
         inspection=inspection,
         as_of=local_date(case["as_of"]),

@@ -9,9 +9,12 @@ a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import gc
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,9 @@ from adjudicator.context import Context
 from adjudicator.contract import load_case
 from adjudicator.decide import Adjudicator, build_decision
 from adjudicator.facts import normalise
+from adjudicator.rules.model import Catalog, Ruleset
+
+Evaluation = tuple[Callable[[Any, Any], Any], Any, Any]
 
 
 def _rss_mib() -> float:
@@ -41,20 +47,71 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _recording(ruleset: Ruleset, log: list[Evaluation]) -> Ruleset:
+    """A copy of ``ruleset`` whose formulas log (closure, ctx, facts) of each evaluation."""
+
+    def wrap(run: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        def recorded(ctx: Any, facts: Any) -> Any:
+            log.append((run, ctx, copy.deepcopy(facts)))
+            return run(ctx, facts)
+
+        return recorded
+
+    rules = tuple(
+        dataclasses.replace(
+            spec,
+            formulas={
+                key: dataclasses.replace(f, run=wrap(f.run)) for key, f in spec.formulas.items()
+            },
+        )
+        for spec in ruleset.rules
+    )
+    return dataclasses.replace(ruleset, rules=rules)
+
+
+def formula_cost(ruleset: Ruleset, cases: list[dict[str, Any]], repeat: int) -> tuple[float, float]:
+    """Per decision: the median seconds spent evaluating formulas, and how many it evaluates.
+
+    Each case is decided once with recording formulas; then exactly the
+    evaluations it made are timed again, alone, ``repeat`` times.
+    """
+    log: list[Evaluation] = []
+    recording = _recording(ruleset, log)
+    adjudicator = Adjudicator(
+        Catalog(recording.name, recording.version, {recording.version: recording})
+    )
+    per_case: list[list[Evaluation]] = []
+    for case in cases:
+        log.clear()
+        adjudicator.decide(case, recording)
+        per_case.append(list(log))
+    clock = time.perf_counter
+    times: list[float] = []
+    for _ in range(repeat):
+        for evaluations in per_case:
+            t0 = clock()
+            for run, ctx, facts in evaluations:
+                run(ctx, facts)
+            times.append(clock() - t0)
+    count = statistics.mean(len(e) for e in per_case)
+    return statistics.median(times), count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fixtures", type=Path, default=None, help="default: the active version's")
     parser.add_argument("--rounds", type=int, default=5, help="timed passes over the corpus")
     parser.add_argument("--repeat", type=int, default=40, help="corpus repeats per pass")
     parser.add_argument("--soak", type=int, default=200_000, help="decisions for the RSS check")
+    parser.add_argument("--ruleset", default=None, help="ruleset version (default: active)")
     args = parser.parse_args()
 
     adjudicator = Adjudicator()
-    cases = _cases(args.fixtures or Path("fixtures") / adjudicator.catalog.active_version)
-    ruleset = adjudicator.catalog.active
+    ruleset = adjudicator.catalog.get(args.ruleset)
+    cases = _cases(args.fixtures or Path("fixtures") / ruleset.version)
     engine = adjudicator.engine
     for case in cases:  # warm up
-        adjudicator.decide(case)
+        adjudicator.decide(case, ruleset)
 
     validation: list[float] = []
     engine_time: list[float] = []
@@ -90,7 +147,7 @@ def main() -> None:
         )
 
     print(
-        f"fixture cases: {len(cases)}; timed decisions: {len(total)} "
+        f"ruleset {ruleset.version}; fixture cases: {len(cases)}; timed decisions: {len(total)} "
         f"({args.rounds} rounds × {args.repeat} × {len(cases)})"
     )
     print(row("validation", validation))
@@ -105,12 +162,19 @@ def main() -> None:
         f"{statistics.median(engine_time) / statistics.median(total):.0%}"
     )
 
+    cost, count = formula_cost(ruleset, cases, args.repeat * args.rounds)
+    print(
+        f"formulas     median {cost * 1e6:8.1f} µs per decision "
+        f"({count:.1f} formulas evaluated per decision, "
+        f"{cost / max(count, 1) * 1e9:,.0f} ns each; included in engine above)"
+    )
+
     rss = [(0, _rss_mib())]
     step = max(1, args.soak // 4)
     done = 0
     while done < args.soak:
         for _ in range(step):
-            adjudicator.decide(cases[done % len(cases)])
+            adjudicator.decide(cases[done % len(cases)], ruleset)
             done += 1
         rss.append((done, _rss_mib()))
     print("RSS: " + ", ".join(f"{n:,} → {mib:.1f} MiB" for n, mib in rss))

@@ -250,8 +250,11 @@ class Timestamp(fields.DateTime):
             if isinstance(value, str) and _NAIVE.fullmatch(value):
                 raise ValidationError(f"Timestamp needs an offset, {_TIMESTAMP_HELP}")
             raise ValidationError(f"Must be an RFC 3339 timestamp with offset, {_TIMESTAMP_HELP}")
+        text = value.upper()
+        if text[17:19] == "60":  # a leap second (spec v1.1, clarification 14): read as :59
+            text = text[:17] + "59" + text[19:]
         try:
-            found = datetime.fromisoformat(value.upper())
+            found = datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError(f"Not a real date and time, {_TIMESTAMP_HELP}") from None
         if not YEAR_MIN <= found.year <= YEAR_MAX:

@@ -1,10 +1,10 @@
 """The human-readable rule catalogue of a version, generated from the rules that run.
 
 :func:`render` turns a version folder's parsed files into Markdown: each rule
-(id, title, source, stage, its conditions, the action with its arguments or
-formula, the reason with its kind and sentence, the message), the reason
-catalogue, the parameters, the ISO 2859-1 table and the declared equivalent
-mutants. ``adjudicator rules doc VERSION`` writes it to
+(id, title, source, stage, its conditions, the verb with its arguments, each
+formula it computes, its reasons (its own and its ``also`` ones, with kind and
+sentence), the message), the reason catalogue, the parameters, the ISO 2859-1
+table and the declared equivalent mutants. ``adjudicator rules doc VERSION`` writes it to
 ``docs/rules-<version>.md``; a test keeps the committed file fresh, so the
 catalogue a reader sees is always the one the engine decides with.
 
@@ -17,9 +17,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from adjudicator.rules.checks import rule_args
 from adjudicator.rules.overlaps import VersionData
 
 _SPACE = re.compile(r"\s+")
+_FORMULA_SECTIONS = ("let", "figures", "quantities", "deadlines", "also")
+"""Arguments that hold formulas, shown one line each (``also`` with its reasons)."""
 
 
 def _code(text: str) -> str:
@@ -86,26 +89,47 @@ def _rule(rule: Mapping[str, Any], reasons: Mapping[str, Mapping[str, Any]]) -> 
     when: Mapping[str, Any] = rule.get("when", {})
     for fact, expression in when.items():
         lines.append(f"- when `{fact}`: {_code(str(expression))}")
-    args: Mapping[str, Any] = rule.get("args", {})
-    shown = {k: v for k, v in args.items() if k != "reason"}
+    args = rule_args(rule)
+    shown = {k: v for k, v in args.items() if k not in _FORMULA_SECTIONS and k != "reason"}
     action = f"- action: `{rule.get('action')}`"
     if shown:
         action += " with " + ", ".join(f"`{k} = {_value(v)}`" for k, v in shown.items())
     lines.append(action)
-    for key, formula in dict(rule.get("set", {})).items():
-        lines.append(f"- sets `{key}` = {_code(str(formula))}")
+    for section in _FORMULA_SECTIONS[:-1]:
+        for key, formula in dict(args.get(section, {})).items():
+            verb = "lets" if section == "let" else "sets"
+            lines.append(f"- {verb} `{section}.{key}` = {_code(str(formula))}")
     if rule.get("overrides"):
         lines.append("- overrides: " + ", ".join(f"`{o}`" for o in rule["overrides"]))
     code = args.get("reason")
     if code is not None:
-        entry = reasons.get(str(code), {})
+        lines.append(_reason_line("reason", str(code), reasons))
+    for extra in args.get("also", []):
         lines.append(
-            f"- reason: `{code}` ({entry.get('kind', 'undeclared')}): "
-            f"{entry.get('sentence', '')}".rstrip()
+            _reason_line(
+                f"also, when {_code(str(extra.get('when', '')))}", str(extra["reason"]), reasons
+            )
         )
+        if extra.get("message"):
+            lines.append(f"  - message: “{_SPACE.sub(' ', str(extra['message'])).strip()}”")
     if rule.get("message"):
         lines.append(f"- message: “{_SPACE.sub(' ', str(rule['message'])).strip()}”")
     return [*lines, ""]
+
+
+def _reason_line(label: str, code: str, reasons: Mapping[str, Mapping[str, Any]]) -> str:
+    entry = reasons.get(code, {})
+    return (
+        f"- {label}: `{code}` ({entry.get('kind', 'undeclared')}): "
+        f"{entry.get('sentence', '')}".rstrip()
+    )
+
+
+def _given(rule: Mapping[str, Any]) -> set[str]:
+    """The reason codes a rule gives: its own and its ``also`` ones."""
+    args = rule_args(rule)
+    codes = {str(args["reason"])} if "reason" in args else set()
+    return codes | {str(extra.get("reason")) for extra in args.get("also", [])}
 
 
 def _reasons(reasons: Mapping[str, Mapping[str, Any]], rules: list[Mapping[str, Any]]) -> list[str]:
@@ -116,7 +140,7 @@ def _reasons(reasons: Mapping[str, Mapping[str, Any]], rules: list[Mapping[str, 
         "|---|---|---|---|",
     ]
     for code, entry in reasons.items():
-        by = [str(r["id"]) for r in rules if dict(r.get("args", {})).get("reason") == code]
+        by = [str(r["id"]) for r in rules if code in _given(r)]
         lines.append(
             f"| `{code}` | {entry.get('kind', '')} | {_cell(str(entry.get('sentence', '')))} "
             f"| {', '.join(by) or '(set while normalising)'} |"

@@ -7,10 +7,11 @@ catalogue (``reasons.toml``), and report every problem at once, each naming
 its rule and saying in one sentence what is wrong:
 
 - an ``outcome`` argument outside the contract's outcome enum;
-- a reason code not declared in ``reasons.toml``, or declared with a kind that
-  does not fit what the rule does (a gate's reason must be ``not_eligible``);
-- a parameter an argument names (``close_days = "receipt_window_days"`` or
-  ``params.x`` inside an argument) that ``parameters.toml`` does not define;
+- a reason code (its own or an ``also`` one) not declared in ``reasons.toml``,
+  or declared with a kind that does not fit what the rule does (a gate's
+  reason must be ``not_eligible``);
+- a parameter an argument names (``params.x`` inside a formula, a ``let``
+  or an ``also`` entry) that ``parameters.toml`` does not define;
 - a literal compared with an enum field that is not one of its values
   (``ground == 'not_recieved'``): enum values come from the contract's
   schemas, and for the session state from what this version's rules write;
@@ -25,7 +26,7 @@ from __future__ import annotations
 import ast
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -88,6 +89,8 @@ NORMALISED_DISPLAY: Final = frozenset(
         "defects",
         "acceptance",
         "claimed",
+        "completed_on",
+        "late_qty",
     }
 )
 """Message values every decision fills while normalising the case (``facts.normalise``)."""
@@ -99,55 +102,60 @@ ITEM_DISPLAY: Final[dict[str, frozenset[str]]] = {
 }
 """Values of the matched item, filled for the rule itself by actions that pass them on."""
 
-ITEM_ACTIONS: Final = frozenset({"warn", "fail_gate"})
-"""Actions whose message receives the matched item's values."""
+RULE_KEYS: Final = frozenset(
+    {"id", "title", "source", "stage", "when", "action", "message", "overrides"}
+)
+"""A rule's own keys; every other key of a rule is an argument of its verb."""
 
-REASON_KIND_OF_ACTION: Final[dict[str, str]] = {
-    "warn": "warning",
-    "fail_gate": "not_eligible",
-    "find_breach": "breach",
-    "bind_refund": "cap",
-}
-"""The kind a reason must have for the action that gives it (``conclude``: its outcome)."""
+FIGURE_DISPLAY: Final = {"win_open": "window_open", "win_close": "window_close"}
+"""Figures shown in messages under another name."""
 
-PARAMETER_ARGS: Final = frozenset({"open_days", "close_days"})
-"""Action arguments whose string value names a parameter."""
 
 _PARAM_REF = re.compile(r"\bparams\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def rule_args(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The verb's arguments of a rule: its keys other than :data:`RULE_KEYS`."""
+    return {k: v for k, v in raw.items() if k not in RULE_KEYS}
+
+
+def reason_kind(action: str, args: Mapping[str, Any]) -> str | None:
+    """The kind a reason given by this verb with these arguments must have (``None``: any).
+
+    A gate's reason is ``not_eligible``, another ``add_reason`` a ``warning``; a
+    finding's reasons are ``breach``; a ``set`` that names the ``binding`` figure
+    gives ``cap`` reasons; ``conclude`` gives the kind of its outcome.
+    """
+    if action == "add_reason":
+        return "not_eligible" if args.get("gate") else "warning"
+    if action == "record_finding":
+        return "breach"
+    if action == "set" and "binding" in args:
+        return "cap"
+    outcome = args.get("outcome")
+    if action == "conclude" and outcome in REASON_KINDS:
+        return str(outcome)
+    return None
+
+
 def supplied_display(action: str, args: Mapping[str, Any]) -> frozenset[str]:
-    """The message values a rule with this action and these arguments fills for later rules."""
-    if action == "set_window":
-        keys = {"window_open"} if "open_from" in args else set()
-        return frozenset(keys | ({"window_close"} if "close_from" in args else set()))
-    if action == "count_payment":
-        return frozenset({"covered"}) if args.get("toward_cap") else frozenset()
-    return _SUPPLIED.get(action, frozenset())
+    """The message values a rule with this verb and these arguments fills for later rules:
+    the display names of the figures its formulas set."""
+    figures = args.get("figures", {})
+    if not isinstance(figures, Mapping):
+        return frozenset()
+    shown = {FIGURE_DISPLAY.get(str(name), str(name)) for name in figures}
+    return frozenset(name for name in shown if name in DISPLAY_KEYS)
 
 
-_SUPPLIED: Final[dict[str, frozenset[str]]] = {
-    "set_post_delivery_window": frozenset({"window_close"}),
-    "record_shortfall": frozenset({"short_lines"}),
-    "price_loss": frozenset({"loss"}),
-    "bind_refund": frozenset({"refund"}),
-    "compute_cap": frozenset({"cap"}),
-    "set_assurance": frozenset({"assurance"}),
-    "add_prior_refund": frozenset({"prior"}),
-    "reimburse_fee": frozenset({"fee"}),
-}
-
-
-ACTION_DISPLAY: Final = frozenset(
-    {"window_open", "window_close", "covered"}.union(*_SUPPLIED.values())
-)
-"""Every message value some action fills."""
-
-KNOWN_FILLERS: Final = frozenset(
-    {*_SUPPLIED, "set_window", "count_payment", "warn", "fail_gate", "find_breach", "conclude"}
-    | {"set_deadlines", "set_refund_due"}
-)
-"""Actions whose filled values :func:`supplied_display` knows exactly."""
+def _reasons_given(args: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    """(reason code, message) of the rule's own reason and of each ``also`` entry."""
+    given: list[tuple[Any, Any]] = []
+    also = args.get("also", [])
+    for extra in also if isinstance(also, list) else []:
+        if isinstance(extra, Mapping) and "reason" in extra:
+            given.append((extra["reason"], extra.get("message")))
+    return given
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +173,12 @@ def static_problems(
     rules: Iterable[Mapping[str, Any]],
     parameters: Mapping[str, Any],
     reasons: Mapping[str, Mapping[str, Any]] | None,
-    findings: Mapping[str, str | None],
+    findings: Mapping[str, Callable[[Mapping[str, Any]], str | None]],
 ) -> list[Problem]:
     """Every problem of the version's rules; ``reasons`` None skips the catalogue checks.
 
-    ``findings`` maps each action name to the ``state.finding`` it writes (the
-    loader derives it from the action vocabulary).
+    ``findings`` maps each verb to what it writes to ``state.finding`` given its
+    arguments (the loader passes the action vocabulary's).
     """
     rules = [raw for raw in rules if isinstance(raw, Mapping)]
     problems: list[Problem] = []
@@ -179,14 +187,10 @@ def static_problems(
     state_shown, state_accepted = _state_enums(rules, findings)
     supplied = set(NORMALISED_DISPLAY)
     for raw in rules:
-        action = str(raw.get("action", ""))
-        if action in KNOWN_FILLERS:
-            supplied |= supplied_display(action, _table(raw, "args"))
-        else:  # an action this table does not know: it may set any figure or window
-            supplied |= ACTION_DISPLAY
+        supplied |= supplied_display(str(raw.get("action", "")), rule_args(raw))
     for raw in rules:
         rule_id = str(raw.get("id", "?"))
-        args = _table(raw, "args")
+        args = rule_args(raw)
         action = str(raw.get("action", ""))
         problems += [Problem(rule_id, m) for m in _arg_problems(action, args, parameters, reasons)]
         for fact, expression in _table(raw, "when").items():
@@ -204,11 +208,9 @@ def static_problems(
                 for name in sorted(set(_PARAM_REF.findall(str(expression))))
                 if name not in parameters
             ]
-        message = raw.get("message")
-        if message is not None:
-            fills = supplied | (
-                _item_fills(_table(raw, "when")) if action in ITEM_ACTIONS else frozenset()
-            )
+        fills = supplied | _item_fills(_table(raw, "when"))
+        messages = [raw.get("message")] + [m for _, m in _reasons_given(args)]
+        for message in (m for m in messages if m is not None):
             unfilled = [
                 name
                 for name in _placeholders(str(message))
@@ -222,7 +224,7 @@ def static_problems(
 
 
 def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """A rule's ``when``/``args`` table; a malformed one is the compiler's to report."""
+    """A rule's ``when`` table; a malformed one is the compiler's to report."""
     value = raw.get(key, {})
     return value if isinstance(value, Mapping) else {}
 
@@ -256,26 +258,20 @@ def _arg_problems(
         problems.append(
             f"outcome {outcome!r} is not one of the contract's outcomes ({', '.join(OUTCOMES)})"
         )
-    code = args.get("reason")
-    if code is not None and reasons is not None:
-        entry = reasons.get(str(code))
+    codes = [args["reason"]] if "reason" in args else []
+    codes += [code for code, _ in _reasons_given(args)]
+    wanted = reason_kind(action, args)
+    for code in codes if reasons is not None else []:
+        entry = reasons.get(str(code)) if reasons is not None else None
         if not isinstance(entry, Mapping):
             problems.append(f"reason code {code} is not declared in the version's reasons.toml")
-        else:
-            wanted = REASON_KIND_OF_ACTION.get(action)
-            if action == "conclude" and outcome in OUTCOMES:
-                wanted = str(outcome)
-            if wanted is not None and entry.get("kind") != wanted:
-                problems.append(
-                    f"reason code {code} is declared as {entry.get('kind')!r} in reasons.toml, "
-                    f"but {action} gives a {wanted!r} reason"
-                )
+        elif wanted is not None and entry.get("kind") != wanted:
+            problems.append(
+                f"reason code {code} is declared as {entry.get('kind')!r} in reasons.toml, "
+                f"but {action} gives a {wanted!r} reason"
+            )
     for key, value in args.items():
-        if not isinstance(value, str):
-            continue
-        names = set(_PARAM_REF.findall(value))
-        if key in PARAMETER_ARGS:
-            names.add(value.removeprefix("params."))
+        names = {name for text in _strings(value) for name in _PARAM_REF.findall(text)}
         problems += [
             f"argument {key} names the parameter {name!r}, which parameters.toml does not define"
             for name in sorted(names)
@@ -285,30 +281,32 @@ def _arg_problems(
 
 
 def _state_enums(
-    rules: list[Mapping[str, Any]], findings: Mapping[str, str | None]
+    rules: list[Mapping[str, Any]],
+    findings: Mapping[str, Callable[[Mapping[str, Any]], str | None]],
 ) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """The values the version's own rules can write to the enum-like state fields.
 
-    ``finding`` and ``breach`` take what the actions write (the vocabulary's
-    ``finding``, an ``outcome`` or ``breach`` argument) and, so that a version
-    whose actions set them by formula still checks, every string its rules'
-    ``args``/``set`` tables hold (a quoted literal inside a formula too). A
+    ``finding`` and ``breach`` take what the verbs write (the vocabulary's
+    ``finding`` of the arguments, a ``breach`` argument) and, so that a version
+    whose rules set them by formula still checks, every string its rules'
+    arguments hold (a quoted literal inside a formula too). A
     typo no rule writes anywhere is still refused. Returns the values to show in
     a refusal (what the actions write) and the values accepted.
     """
     written, anywhere = {"none"}, {"none"}
     breach = {"none"}
     for raw in rules:
-        action, args = str(raw.get("action", "")), _table(raw, "args")
-        finding = findings.get(action)
-        if finding is not None and finding.startswith("@"):
-            finding = args.get(finding[1:])
+        action, args = str(raw.get("action", "")), rule_args(raw)
+        of = findings.get(action)
+        try:
+            finding = None if of is None else of(args)
+        except (KeyError, TypeError, ValueError):  # malformed arguments: the verb's check
+            finding = None
         if isinstance(finding, str):
             written.add(finding)
         if isinstance(args.get("breach"), str):
             breach.add(args["breach"])
-        for key in ("args", "set"):
-            anywhere.update(_strings(_table(raw, key)))
+        anywhere.update(_strings(args))
     shown = {"finding": frozenset(written), "breach": frozenset(breach)}
     accepted = {"finding": frozenset(written | anywhere), "breach": frozenset(breach | anywhere)}
     fixed = {

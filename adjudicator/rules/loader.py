@@ -19,22 +19,39 @@ from __future__ import annotations
 import hashlib
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from adjudicator.actions import VOCABULARY
+from adjudicator.actions import VOCABULARY, written_fields
 from adjudicator.errors import RulesetError
 from adjudicator.fact_types import DISPLAY_KEYS, FACT_FIELDS, STATE_FIELDS, STATE_SEEDS
+from adjudicator.measures import formula_names
 from adjudicator.rules.checks import static_problems
 from adjudicator.rules.compiler import PatternCompiler
+from adjudicator.rules.formulas import Formula, FormulaCompiler, Name
 from adjudicator.rules.model import Catalog, Ruleset, RuleSpec
 
 PACKAGED_RULES = "ruledata"
 """The folder of the installed package that holds the shipped ``rules/`` (see setup.py)."""
 VERSION_FILES = ("rules.toml", "parameters.toml", "aql.toml", "reasons.toml")
 _REQUIRED_KEYS = frozenset({"id", "title", "source", "stage", "when", "action"})
-_OPTIONAL_KEYS = frozenset({"args", "message", "overrides"})
+_OPTIONAL_KEYS = frozenset({"message", "overrides"})
+_REPORTED = frozenset(
+    {
+        "inel",
+        "outcome",
+        "finding",
+        "upheld",
+        "loss",
+        "refund",
+        "assurance",
+        "covered",
+        "prior",
+        "cap",
+    }
+)
+"""State fields the decision document reads (``decide.build_decision``), used or not."""
 
 
 def default_rules_dir() -> Path:
@@ -140,6 +157,14 @@ def build_ruleset(
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise RulesetError(f"{name}@{version}: duplicate rule ids {duplicates}")
+    # The engine re-reads the whole state after every action: keep only the fields
+    # this version's rules read or write, and those every decision reports.
+    used = set(_REPORTED)
+    for spec in specs:
+        used |= {f for t, f in spec.reads if t == "state"} | written_fields(spec)
+        for formula in spec.formulas.values():
+            used.update(formula.names)
+    initial_state = {k: v for k, v in initial_state.items() if k in used or k not in STATE_FIELDS}
     return Ruleset(
         name=name,
         version=version,
@@ -180,9 +205,6 @@ def _compile_rule(
     for key in _REQUIRED_KEYS:
         if key not in raw:
             raise RulesetError(f"rule {rule_id}: missing {key!r}")
-    unknown_keys = sorted(set(raw) - _REQUIRED_KEYS - _OPTIONAL_KEYS)
-    if unknown_keys:
-        raise RulesetError(f"rule {rule_id}: unknown keys {unknown_keys}")
     stage = raw["stage"]
     if stage not in stages:
         raise RulesetError(f"rule {rule_id}: unknown stage {stage!r}")
@@ -204,9 +226,23 @@ def _compile_rule(
     action_name = raw["action"]
     if action_name not in VOCABULARY:
         raise RulesetError(f"rule {rule_id}: unknown action {action_name!r}")
-    args = dict(raw.get("args", {}))
+    # The action's arguments are the rule's other keys (figures.cap = "...", reason = ...):
+    # the verb's check refuses any it does not take, so a misspelt key is a load error.
+    args = {k: v for k, v in raw.items() if k not in _REQUIRED_KEYS | _OPTIONAL_KEYS}
     action = VOCABULARY[action_name]
     action.check_args(rule_id, args, parameters)
+    if "quantities" in args and "line" not in when:
+        raise RulesetError(f"rule {rule_id}: quantities are recorded only by rules on a line")
+    names = dict(formula_names(when))
+    formulas: dict[str, Formula] = {}
+    for key, text, kind in action.formulas(args):
+        formula = FormulaCompiler(rule_id, names, parameters).compile(text, kind)
+        formulas[key] = formula
+        if key.startswith("let."):
+            local = key.removeprefix("let.")
+            if local in names:
+                raise RulesetError(f"rule {rule_id}: let.{local} hides the name {local!r}")
+            names[local] = Name(formula.kind, _local_getter(local))
     patterns: list[dict[str, Any]] = []
     guard = None
     for fact_type, expression in when.items():
@@ -224,6 +260,9 @@ def _compile_rule(
         message = reasons[str(args["reason"])].get("sentence")
     if message is not None:
         _check_message(rule_id, str(message))
+    for extra in args.get("also", []):
+        if extra.get("message") is not None:
+            _check_message(rule_id, str(extra["message"]))
     return RuleSpec(
         id=rule_id,
         title=str(raw["title"]),
@@ -236,7 +275,12 @@ def _compile_rule(
         reads=tuple(compiler.reads),
         joins_state=joins_state,
         guard=guard,
+        formulas=formulas,
     )
+
+
+def _local_getter(name: str) -> Callable[[Any, Any], Any]:
+    return lambda ctx, facts: facts["let"][name]
 
 
 def _priority(stage_index: int, raw: Mapping[str, Any]) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adjudicator.errors import RulesetError, UnknownRuleset
+from adjudicator.rules.formulas import Formula
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +17,9 @@ class RuleSpec:
     ``definition`` is the durable-rules JSON of its condition (``all``/``pri``);
     ``reads`` lists the ``(fact type, field)`` pairs its condition reads, which
     become the facts shown in the decision trace; ``action`` names an entry of
-    the action vocabulary and ``args`` its arguments from the data.
+    the action vocabulary and ``args`` its arguments from the data;
+    ``formulas`` holds the compiled formulas of ``args`` by ``section.name``
+    (``figures.cap``), in the order the data gives them.
     """
 
     id: str
@@ -30,6 +33,7 @@ class RuleSpec:
     reads: tuple[tuple[str, str], ...]
     joins_state: bool
     guard: str | None
+    formulas: Mapping[str, Formula] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,10 @@ cannot alter any decision, which the version declares in its ``rules.toml``::
 
 Mutators form a registry (:data:`MUTATORS`): a function from a rule to its
 mutants. :func:`comparison_mutants` reads the ``when`` conditions;
-:func:`formula_mutants` reads every argument that is an arithmetic expression
-(none in 2024.1, whose formulas are Python; they apply as soon as a version's
-formulas are data written with ``+ - * /``, ``min`` and ``max``). A new kind
-of mutation is one more function in the registry.
+:func:`formula_mutants` reads the rule's formulas (``figures``, ``let``,
+``quantities``, ``deadlines`` and each ``also`` entry's ``when``) and swaps
+``+``/``-``, ``*``/``/`` and ``min``/``max``. A new kind of mutation is one
+more function in the registry.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ _ARITH_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
     ast.Div: ast.Mult,
 }
 _CALL_SWAPS = {"min": "max", "max": "min"}
+FORMULA_KEYS = ("let", "figures", "quantities", "deadlines", "also")
+"""The arguments of a rule that hold formulas (:mod:`adjudicator.rules.formulas`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,17 +131,29 @@ def _formula_site(node: ast.AST) -> bool:
     )
 
 
-def _formula_texts(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+Path = tuple[str | int, ...]
+
+
+def _formula_texts(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, Mapping):
         for key, inner in value.items():
-            yield from _formula_texts(inner, (*path, str(key)))
+            if path[:1] != ("also",) or key == "when":  # an also entry's formula is its when
+                yield from _formula_texts(inner, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _formula_texts(inner, (*path, index))
 
 
-def _replace(doc: Any, path: Sequence[str], text: str) -> Any:
+def _replace(doc: Any, path: Sequence[str | int], text: str) -> Any:
     if not path:
         return text
+    if isinstance(doc, list):
+        items = list(doc)
+        index = int(path[0])
+        items[index] = _replace(doc[index], path[1:], text)
+        return items
     updated = dict(doc)
     updated[path[0]] = _replace(doc[path[0]], path[1:], text)
     return updated
@@ -148,10 +162,11 @@ def _replace(doc: Any, path: Sequence[str], text: str) -> Any:
 def formula_mutants(rule: Mapping[str, Any]) -> Iterator[Mutation]:
     """Each arithmetic operator (``+ - * /``) and ``min``/``max`` of the rule's formulas swapped.
 
-    A formula is any string in ``args`` (or a ``set`` table) that parses as an
-    expression with at least one such operator; names and plain words are not.
+    The formulas are the rule's ``let``, ``figures``, ``quantities`` and
+    ``deadlines`` tables and the ``when`` of each ``also`` entry; a formula
+    without such an operator gives no mutant.
     """
-    for key in ("args", "set"):
+    for key in FORMULA_KEYS:
         for path, text in _formula_texts(rule.get(key, {}), (key,)):
             tree = _parse(text)
             if tree is None:

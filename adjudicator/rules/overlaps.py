@@ -8,7 +8,7 @@ first, and a valid case for which none holds (a **gap**) reaches no outcome.
 The search decides generated valid cases (:mod:`adjudicator.rules.casegen`)
 with *probe* rulesets: for a stage S, the version's rules of earlier stages
 run as written, each rule of S is replaced by a probe with the same
-condition whose action only notes that it matched (``warn`` with the reason
+condition whose action only notes that it matched (``add_reason`` with the reason
 ``PROBE``, so it changes no state and every matching rule of S gets its
 turn), and later stages are left out. The probes that matched are the rules
 of S whose conditions hold for that case. Hypothesis looks for a case with an
@@ -36,6 +36,7 @@ from adjudicator.engine import RulesEngine
 from adjudicator.errors import AdjudicatorError
 from adjudicator.facts import normalise
 from adjudicator.rules.casegen import valid_cases
+from adjudicator.rules.checks import RULE_KEYS
 from adjudicator.rules.loader import build_ruleset, read_version_files
 from adjudicator.rules.model import Ruleset
 
@@ -112,8 +113,8 @@ def probe_ruleset(data: VersionData, stage: str) -> Ruleset:
             raw = {
                 key: value
                 for key, value in raw.items()
-                if key not in ("args", "message", "overrides", "action")
-            } | {"action": "warn", "args": {"reason": PROBE}}
+                if key in RULE_KEYS and key not in ("message", "overrides", "action")
+            } | {"action": "add_reason", "reason": PROBE}
         rules.append(raw)
     return build_ruleset(
         name=data.name,

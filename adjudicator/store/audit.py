@@ -190,9 +190,7 @@ def seq_range(
     return (1, 0) if first is None else (int(first), int(last))
 
 
-def iter_entries(
-    store: Store, *, first: int = 1, last: int | None = None
-) -> Iterator[AuditEntry]:
+def iter_entries(store: Store, *, first: int = 1, last: int | None = None) -> Iterator[AuditEntry]:
     """Entries ``first..last`` (up to the head when ``last`` is None) in chain order, streamed."""
     query = select(AuditEntryRow).where(AuditEntryRow.seq >= first)
     if last is not None:
@@ -375,9 +373,7 @@ def _against_stored(checkpoint: CheckpointRow | None, head_seq: int, tree: Tree)
     if (signed.size, signed.root.hex()) != (size, checkpoint.root_hash):
         return Broken(min(size, head_seq), "changed", f"{name} differs from its signed note")
     if head_seq < size:
-        detail = (
-            f"the log was cut below {name}: it signed {size} entries, the log holds {head_seq}"
-        )
+        detail = f"the log was cut below {name}: it signed {size} entries, the log holds {head_seq}"
         return Broken(head_seq + 1, "deleted", detail)
     if tree.root(size) != signed.root:
         detail = (

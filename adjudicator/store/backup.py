@@ -17,7 +17,7 @@ from adjudicator.store.errors import StoreError
 from adjudicator.store.store import Store
 
 PG_DUMP_RECIPE = (
-    "PostgreSQL: pg_dump --format=custom --file=FILE \"$DATABASE_URL\" (a libpq URL, "
+    'PostgreSQL: pg_dump --format=custom --file=FILE "$DATABASE_URL" (a libpq URL, '
     "without '+psycopg'); restore with pg_restore --clean --dbname=URL FILE"
 )
 

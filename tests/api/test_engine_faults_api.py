@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from servicekit import auth, make_case
 from sqlalchemy import func, select
 
-import adjudicator.actions as actions
+import adjudicator.context as context_module
 from adjudicator import Adjudicator, case_digest
 from adjudicator.store.models import AuditEntryRow, DecisionRow
 from api.problems import PROBLEM_JSON
@@ -48,7 +48,7 @@ def test_a_fault_in_one_decision_is_a_500_for_that_request_only(
     def broken(start: Any, days: int) -> Any:
         raise ZeroDivisionError("forced fault")
 
-    monkeypatch.setattr(actions, "add_business_days", broken)
+    monkeypatch.setattr(context_module, "add_business_days", broken)
     case = make_case(order_id="PO-SECRET-ORDER", case_id="case-secret-1")
     with caplog.at_level(logging.ERROR, logger="api"):
         failed = client.post(

@@ -59,7 +59,7 @@ def test_decide_an_unknown_ruleset_is_a_clear_error() -> None:
 def test_regress_passes_the_corpus_and_writes_junit(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     result = CliRunner().invoke(
-        main, ["regress", str(FIXTURES), "--jobs", "2", "--junit", str(junit)]
+        main, ["regress", str(FIXTURES / ACTIVE), "--jobs", "2", "--junit", str(junit)]
     )
     assert result.exit_code == 0, result.output
     assert "Every rule was exercised." in result.output

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-import adjudicator.actions as actions
+import adjudicator.context as context_module
 import adjudicator.engine as engine_module
 from adjudicator import Adjudicator, EngineError, load_catalog
 
@@ -44,7 +44,7 @@ def test_action_fault_raises_engine_error_and_leaves_nothing(
     def broken(start: Any, days: int) -> Any:
         raise ZeroDivisionError("forced fault")
 
-    monkeypatch.setattr(actions, "add_business_days", broken)
+    monkeypatch.setattr(context_module, "add_business_days", broken)
     with pytest.raises(EngineError) as caught:
         adjudicator.decide(_base_case())
     assert "TIME-02" in str(caught.value)

@@ -45,12 +45,14 @@ def test_comparisons_flip_one_at_a_time() -> None:
     assert rule["when"]["case"].startswith("a > 1")  # the original is untouched
 
 
-def test_formula_operators_are_mutated_once_formulas_are_data() -> None:
+def test_formula_operators_are_mutated_one_at_a_time() -> None:
     rule = {
         "id": "LOSS-04a",
         "when": {"case": ""},
-        "args": {"method": "affected_value"},
-        "set": {"loss": "value * min(days_late * params.percent, params.max) / 100"},
+        "action": "conclude",
+        "outcome": "upheld_partial",
+        "figures": {"loss": "value * min(days_late * params.percent, params.max) / 100"},
+        "also": [{"reason": "C_X", "when": "a + b > c", "message": "a - b"}],
     }
     found = [m.mutation for m in formula_mutants(rule)]
     assert found == [
@@ -61,9 +63,13 @@ def test_formula_operators_are_mutated_once_formulas_are_data() -> None:
         "min(days_late * params.percent, params.max) -> "
         "max(days_late * params.percent, params.max)",
         "days_late * params.percent -> days_late / params.percent",
+        "a + b -> a - b",  # an also entry's when; its message is no formula
     ]
     assert all(m.kind == "formula" for m in formula_mutants(rule))
-    assert list(formula_mutants({"id": "X", "args": {"source": "assurance_amount"}})) == []
+    last = list(formula_mutants(rule))[-1].changed
+    assert last["also"][0] == {"reason": "C_X", "when": "a - b > c", "message": "a - b"}
+    assert rule["also"][0]["when"] == "a + b > c"  # the original is untouched
+    assert list(formula_mutants({"id": "X", "figures": {"assurance": "supplier_limit"}})) == []
 
 
 def _run(version: str, rules_doc: Any = None, only: set[str] | None = None) -> Any:
@@ -118,7 +124,7 @@ def test_an_undeclared_survivor_and_a_stale_declaration_are_reported() -> None:
 
 
 def test_a_mutant_that_makes_two_rules_hold_is_killed_by_the_hit_policy() -> None:
-    report = _run(CATALOG.active_version, only={"CAP-04b"})
+    report = _run("2024.1", only={"CAP-04b"})  # its CAP-04b tests the rounded loss
     by_mutation = {r.mutation.mutation: r for r in report.results}
     loose = by_mutation["loss > claim_limit -> loss >= claim_limit"]
     assert loose.status == "killed"

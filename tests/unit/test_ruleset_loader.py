@@ -25,8 +25,9 @@ def _rule(**changes: Any) -> dict[str, Any]:
         "source": "ours",
         "stage": "gates",
         "when": {"case": "ground == 'quality' and ship_day > ship_by_day + 2"},
-        "action": "fail_gate",
-        "args": {"reason": "E_TEST"},
+        "action": "add_reason",
+        "reason": "E_TEST",
+        "gate": True,
         "message": "Order {order_id} filed {filed_on}.",
     }
     rule.update(changes)
@@ -115,9 +116,11 @@ def test_an_unknown_action_is_refused() -> None:
 
 def test_action_arguments_are_checked() -> None:
     with pytest.raises(RulesetError, match="unexpected"):
-        _build(_rule(args={"reason": "E_TEST", "severity": "high"}))
+        _build(_rule(severity="high"))
+    rule = _rule()
+    del rule["reason"]
     with pytest.raises(RulesetError, match="missing"):
-        _build(_rule(args={}))
+        _build(rule)
 
 
 def test_missing_key_and_unknown_stage_are_refused() -> None:
