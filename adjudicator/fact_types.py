@@ -114,7 +114,7 @@ STATE_SEEDS: Final[dict[str, str]] = {"filed_day": "day", "claim_limit": "money"
 """Case fields copied into the state when a session starts, so that state
 conditions compare them as fields of their own fact (``win_close < filed_day``)."""
 
-DISPLAY_KEYS: Final = frozenset(
+NORMALISED_DISPLAY: Final = frozenset(
     {
         "order_id",
         "claim_id",
@@ -127,33 +127,35 @@ DISPLAY_KEYS: Final = frozenset(
         "ship_by",
         "base_ship_by",
         "ship_date",
-        "completed_on",
-        "late_qty",
         "days_late",
         "receipt",
-        "window_open",
-        "window_close",
         "unshipped_qty",
-        "payment_id",
-        "prior_claim_id",
-        "prior_status",
         "inspection_id",
         "inspection_company",
         "sample_size",
         "defects",
         "acceptance",
-        "short_lines",
-        "line_id",
-        "ordered",
-        "received",
-        "loss",
-        "refund",
-        "cap",
-        "assurance",
-        "covered",
-        "prior",
         "claimed",
-        "fee",
+        "completed_on",
+        "late_qty",
     }
+)
+"""Message values every decision fills while normalising the case (``facts.normalise``)."""
+
+ITEM_DISPLAY: Final[dict[str, frozenset[str]]] = {
+    "payment": frozenset({"payment_id"}),
+    "prior": frozenset({"prior_claim_id", "prior_status"}),
+    "line": frozenset({"line_id", "ordered", "received"}),
+}
+"""Values of the matched item, filled for the rule itself by actions that pass them on."""
+
+FIGURE_DISPLAY_KEYS: Final = frozenset(
+    {"window_open", "window_close", "short_lines", "loss", "refund", "cap", "assurance",
+     "covered", "prior", "fee"}
+)  # fmt: skip
+"""Figures the rules compute, shown in messages under these names."""
+
+DISPLAY_KEYS: Final = NORMALISED_DISPLAY | FIGURE_DISPLAY_KEYS | frozenset().union(
+    *ITEM_DISPLAY.values()
 )
 """The values a rule's message may name (``{ship_date}``), filled while deciding."""

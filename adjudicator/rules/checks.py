@@ -39,7 +39,7 @@ from adjudicator.contract.records import (
     REMEDIES,
 )
 from adjudicator.decision import OUTCOMES
-from adjudicator.fact_types import DISPLAY_KEYS
+from adjudicator.fact_types import DISPLAY_KEYS, ITEM_DISPLAY, NORMALISED_DISPLAY
 
 REASON_KINDS: Final = frozenset(
     {"not_eligible", "denied", "manual_review", "breach", "cap", "warning", "notice"}
@@ -66,41 +66,6 @@ CONTRACT_ENUMS: Final[dict[str, dict[str, frozenset[str]]]] = {
     "line": {"ground": frozenset(CLAIM_GROUNDS)},
 }
 """Fact fields whose values are a contract enum (``chargeback`` is ``none`` without one)."""
-
-NORMALISED_DISPLAY: Final = frozenset(
-    {
-        "order_id",
-        "claim_id",
-        "ground",
-        "remedy",
-        "incoterm",
-        "coverage",
-        "currency",
-        "filed_on",
-        "ship_by",
-        "base_ship_by",
-        "ship_date",
-        "days_late",
-        "receipt",
-        "unshipped_qty",
-        "inspection_id",
-        "inspection_company",
-        "sample_size",
-        "defects",
-        "acceptance",
-        "claimed",
-        "completed_on",
-        "late_qty",
-    }
-)
-"""Message values every decision fills while normalising the case (``facts.normalise``)."""
-
-ITEM_DISPLAY: Final[dict[str, frozenset[str]]] = {
-    "payment": frozenset({"payment_id"}),
-    "prior": frozenset({"prior_claim_id", "prior_status"}),
-    "line": frozenset({"line_id", "ordered", "received"}),
-}
-"""Values of the matched item, filled for the rule itself by actions that pass them on."""
 
 RULE_KEYS: Final = frozenset(
     {"id", "title", "source", "stage", "when", "action", "message", "overrides"}
