@@ -30,7 +30,7 @@ from claimkit import filed_case
 from httpkit import kill_group, request
 from servicekit import open_test_store, pg_base_url, pg_schema
 from sqlalchemy import select
-from test_crash_safety import OPERATOR, Server
+from test_crash_safety import OPERATOR, Server, kill_mid_traffic
 
 from adjudicator.store import create_key, utc_now, verify_audit
 from adjudicator.store.claims_models import ClaimEventRow, ClaimRow
@@ -120,22 +120,7 @@ def test_sigkill_in_the_middle_of_claim_actions_loses_nothing(
             answered.release()
 
     server = Server(database_url, tmp_path, "first")
-    try:
-        threads = [
-            threading.Thread(target=client, args=(i, server.port), daemon=True)
-            for i in range(THREADS)
-        ]
-        for thread in threads:
-            thread.start()
-        for _ in range(KILL_AFTER):
-            assert answered.acquire(timeout=60), server.log_path.read_text()[-3000:]
-        killed.set()
-        server.kill()
-        for thread in threads:
-            thread.join(timeout=30)
-            assert not thread.is_alive()
-    finally:
-        server.stop()
+    kill_mid_traffic(server, client, THREADS, KILL_AFTER, answered, killed, wait=60)
 
     assert not [v for v in failed.values() if v.startswith("HTTP")], failed
     assert len(sent) < THREADS * PER_THREAD  # the kill came in the middle

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,38 @@ class Server:
             kill_group(self.process, signal.SIGKILL)
 
 
+def kill_mid_traffic(
+    server: Server,
+    client: Callable[[int, int], None],
+    threads: int,
+    kill_after: int,
+    answered: threading.Semaphore,
+    killed: threading.Event,
+    wait: float,
+) -> None:
+    """Run ``threads`` clients against ``server``; SIGKILL it after ``kill_after`` answers.
+
+    Each client is ``client(worker, port)`` and releases ``answered`` per answer;
+    ``killed`` is set just before the kill. Returns once every client has ended.
+    """
+    try:
+        running = [
+            threading.Thread(target=client, args=(i, server.port), daemon=True)
+            for i in range(threads)
+        ]
+        for thread in running:
+            thread.start()
+        for _ in range(kill_after):
+            assert answered.acquire(timeout=wait), server.log_path.read_text()[-3000:]
+        killed.set()
+        server.kill()
+        for thread in running:
+            thread.join(timeout=30)
+            assert not thread.is_alive()
+    finally:
+        server.stop()
+
+
 def test_sigkill_in_the_middle_loses_nothing(database_url: str, tmp_path: Path) -> None:
     store = open_test_store(database_url)
     store.db.migrate()
@@ -125,22 +157,7 @@ def test_sigkill_in_the_middle_loses_nothing(database_url: str, tmp_path: Path) 
             answered.release()
 
     server = Server(database_url, tmp_path, "first")
-    try:
-        threads = [
-            threading.Thread(target=client, args=(i, server.port), daemon=True)
-            for i in range(THREADS)
-        ]
-        for thread in threads:
-            thread.start()
-        for _ in range(KILL_AFTER):
-            assert answered.acquire(timeout=30), server.log_path.read_text()[-3000:]
-        killed.set()
-        server.kill()
-        for thread in threads:
-            thread.join(timeout=30)
-            assert not thread.is_alive()
-    finally:
-        server.stop()
+    kill_mid_traffic(server, client, THREADS, KILL_AFTER, answered, killed, wait=30)
 
     assert len(created) >= KILL_AFTER // 2, failed  # most answers before the kill were 201s
     assert len(created) + len(failed) == len(bodies)
