@@ -13,6 +13,8 @@ import getpass
 import importlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,23 +157,32 @@ def serve_command(
 
 @contextmanager
 def _sqlite_worker() -> Iterator[None]:
-    """On SQLite, the worker runs as a thread of the serving process (``make run`` is all)."""
+    """On SQLite, ``serve`` starts the worker beside gunicorn (``make run`` is all).
+
+    It is a process of its own, ``adjudicator worker --parent PID``, never a
+    thread of gunicorn's master: gunicorn forks its workers from the master,
+    and a fork taken while a thread holds a lock (SQLite's own mutexes, a
+    connection pool's) leaves that lock held for ever in the child, whose
+    requests then hang. The worker stops on SIGTERM, or by itself once
+    ``serve`` is gone (even when it was SIGKILLed).
+    """
     config = _config()
     if not config.database_url.startswith("sqlite"):
         yield
         return
-    from adjudicator import worker
-
-    store = open_store(config)
     owner = os.getpid()
-    _thread, stop = worker.start(store)
+    command = [sys.executable, "-m", "adjudicator", "worker", "--parent", str(owner)]
+    process = subprocess.Popen(command)  # inherits the environment, so the same database
     try:
         yield
     finally:
         if os.getpid() == owner:  # gunicorn's forks unwind this frame too: only the master stops
-            stop.set()
-            _thread.join(timeout=5)
-            store.close()
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @contextmanager

@@ -223,5 +223,14 @@ def test_a_worker_leaving_keeps_the_shared_metrics_dir(served: Served, tmp_path:
 
 
 def _worker_pids(master: int) -> list[int]:
+    """gunicorn's workers: serve's children but its job worker (``adjudicator worker``)."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return sorted(int(pid) for pid in children)
+    return sorted(int(pid) for pid in children if not _is_job_worker(int(pid)))
+
+
+def _is_job_worker(pid: int) -> bool:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        return False
+    return b"worker" in argv and b"--parent" in argv

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -148,18 +149,75 @@ def test_two_workers_racing_over_500_due_claims_act_on_each_once(
         store.close()
 
 
-def test_serve_runs_a_worker_thread_on_sqlite_only(
+def _worker_children(parent: int) -> list[int]:
+    """The ``adjudicator worker --parent`` processes whose parent is ``parent``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if ppid == parent and b"worker" in argv and b"--parent" in argv:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_serve_runs_the_worker_beside_it_on_sqlite_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """A process of its own, not a thread: gunicorn forks its workers from serve's process."""
     from adjudicator.cli.service import _sqlite_worker
 
     monkeypatch.setenv("ADJUDICATOR_KEY_SECRET", KEY_SECRET.decode())
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
     open_test_store(os.environ["DATABASE_URL"]).db.migrate()
+    threads = {t.name for t in threading.enumerate()}
     with _sqlite_worker():
-        names = {t.name for t in threading.enumerate()}
-        assert "adjudicator-worker" in names
-    assert "adjudicator-worker" not in {t.name for t in threading.enumerate()}
+        assert {t.name for t in threading.enumerate()} == threads  # nothing to fork under
+        children = _worker_children(os.getpid())
+        assert len(children) == 1
+    assert not _worker_children(os.getpid())  # stopped and reaped
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     with _sqlite_worker():
-        assert "adjudicator-worker" not in {t.name for t in threading.enumerate()}
+        assert not _worker_children(os.getpid())
+
+
+def test_serves_worker_stops_when_serve_is_killed(tmp_path: Path) -> None:
+    """serve SIGKILLed leaves no worker behind: it notices it was orphaned and exits."""
+    env = {
+        **os.environ,
+        "ADJUDICATOR_KEY_SECRET": KEY_SECRET.decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'orphan.db'}",
+    }
+    open_test_store(env["DATABASE_URL"]).db.migrate()
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, subprocess, sys, time\n"
+            "w = subprocess.Popen([sys.executable, '-m', 'adjudicator', 'worker',"
+            " '--parent', str(os.getpid())])\n"
+            "print(w.pid, flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    with parent:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        parent.kill()
+    deadline = time.monotonic() + 30
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child), "the orphaned worker is still running"
+
+
+def _running(pid: int) -> bool:
+    """``pid`` exists and has not exited (a zombie waits only for init to reap it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
