@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-http bench-sync bench-replay bench-console bench-webhooks lint typecheck regress docs clean chromium
+.PHONY: run test install dev bench bench-instructions bench-http bench-sync bench-replay bench-console bench-webhooks lint typecheck regress docs clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test: $(DEVSTAMP) chromium
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core
+
+# instructions per decision, counted under Valgrind (needs the valgrind package)
+bench-instructions: $(STAMP)
+	$(BIN)/python -m bench.instructions
 
 bench-http: $(DEVSTAMP)
 	$(BIN)/python -m bench.http

@@ -35,7 +35,7 @@ def _rss_mib() -> float:
     return pages * 4096 / 2**20
 
 
-def _cases(folder: Path) -> list[dict[str, Any]]:
+def fixture_cases(folder: Path) -> list[dict[str, Any]]:
     cases = [orjson.loads(p.read_bytes())["case"] for p in sorted(folder.glob("*.json"))]
     if not cases:
         raise SystemExit(f"no fixtures in {folder}")
@@ -108,7 +108,7 @@ def main() -> None:
 
     adjudicator = Adjudicator()
     ruleset = adjudicator.catalog.get(args.ruleset)
-    cases = _cases(args.fixtures or Path("fixtures") / ruleset.version)
+    cases = fixture_cases(args.fixtures or Path("fixtures") / ruleset.version)
     engine = adjudicator.engine
     for case in cases:  # warm up
         adjudicator.decide(case, ruleset)
