@@ -7,8 +7,9 @@ checkpoints...). Jobs must be safe to run in several workers at once (the
 claim jobs take due rows with ``FOR UPDATE SKIP LOCKED``).
 
 ``adjudicator worker`` runs it as a process; on the SQLite default,
-``adjudicator serve`` runs one :func:`start` thread itself. This module does
-no I/O of its own: the jobs do, through the store.
+``adjudicator serve`` starts one such process beside gunicorn (never a thread
+of its master, which forks). This module does no I/O of its own: the jobs
+do, through the store.
 """
 
 from __future__ import annotations
@@ -56,13 +57,3 @@ def run(store: Store, stop: threading.Event, interval: float = 1.0) -> None:
         if any(count > 0 for count in done.values()):
             log.info("worker: %s", done)
         stop.wait(interval)
-
-
-def start(store: Store, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:
-    """Run :func:`run` in a daemon thread; set the returned event to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run, args=(store, stop, interval), name="adjudicator-worker", daemon=True
-    )
-    thread.start()
-    return thread, stop
