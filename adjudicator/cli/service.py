@@ -159,19 +159,20 @@ def serve_command(
 def _sqlite_worker() -> Iterator[None]:
     """On SQLite, ``serve`` starts the worker beside gunicorn (``make run`` is all).
 
-    It is a process of its own, ``adjudicator worker --parent PID``, never a
-    thread of gunicorn's master: gunicorn forks its workers from the master,
-    and a fork taken while a thread holds a lock (SQLite's own mutexes, a
-    connection pool's) leaves that lock held for ever in the child, whose
-    requests then hang. The worker stops on SIGTERM, or by itself once
-    ``serve`` is gone (even when it was SIGKILLed).
+    It is a process of its own, ``adjudicator worker --parent PID --supervise``,
+    never a thread of gunicorn's master: gunicorn forks its workers from the
+    master, and a fork taken while a thread holds a lock (SQLite's own mutexes,
+    a connection pool's) leaves that lock held for ever in the child, whose
+    requests then hang. It keeps the job loop running in a child of its own
+    (restarted when it dies), stops on SIGTERM, or by itself once ``serve``
+    is gone (even when it was SIGKILLed).
     """
     config = _config()
     if not config.database_url.startswith("sqlite"):
         yield
         return
     owner = os.getpid()
-    command = [sys.executable, "-m", "adjudicator", "worker", "--parent", str(owner)]
+    command = [sys.executable, "-m", "adjudicator", "worker", "--parent", str(owner), "--supervise"]
     process = subprocess.Popen(command)  # inherits the environment, so the same database
     try:
         yield

@@ -3,6 +3,11 @@
 Several workers may run against one PostgreSQL database; each due item is
 acted on once. ``--once`` does what is due now, prints what it did as one
 JSON line and exits (1 when a job failed).
+
+On SQLite, ``serve`` starts ``adjudicator worker --parent PID --supervise``:
+a small process that runs the loop in a child of its own and starts a new
+one, after a pause that doubles up to 30 s, whenever that child dies (an
+out-of-memory kill, say), so the claim timers never stop silently.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import logging.config
 import os
 import signal
+import subprocess
 import sys
 import threading
+import time
 from types import FrameType
 
 import click
@@ -34,7 +41,13 @@ from adjudicator.settings import ServiceSettings, SettingsError
     hidden=True,
     help="Stop when this process is no longer the parent (serve's own worker).",
 )
-def worker_command(once: bool, interval: float, parent: int | None) -> None:
+@click.option(
+    "--supervise",
+    is_flag=True,
+    hidden=True,
+    help="Run the loop in a child process and restart it whenever it dies.",
+)
+def worker_command(once: bool, interval: float, parent: int | None, supervise: bool) -> None:
     """Run the due jobs: auto-escalation, evidence lapse, and every registered job."""
     from adjudicator.cli.service import _store
 
@@ -44,6 +57,9 @@ def worker_command(once: bool, interval: float, parent: int | None) -> None:
         raise click.ClickException(str(exc)) from exc
     logging.config.dictConfig(logging_config(settings.log_level))  # JSON lines, as serve's
 
+    if supervise and not once:
+        _supervise(_stop_event(parent), interval)
+        return
     with _store(migrate=True) as store:
         if once:
             done = worker.run_once(store)
@@ -51,18 +67,59 @@ def worker_command(once: bool, interval: float, parent: int | None) -> None:
             if any(count < 0 for count in done.values()):
                 sys.exit(1)
             return
-        stop = threading.Event()
+        worker.run(store, _stop_event(parent), interval)
 
-        def _stop(_signum: int, _frame: FrameType | None) -> None:
-            stop.set()
 
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        if parent is not None:
-            threading.Thread(
-                target=_stop_when_orphaned, args=(parent, stop), name="parent-watch", daemon=True
-            ).start()
-        worker.run(store, stop, interval)
+def _stop_event(parent: int | None) -> threading.Event:
+    """An event set by SIGTERM or SIGINT, or once ``parent`` is gone."""
+    stop = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if parent is not None:
+        threading.Thread(
+            target=_stop_when_orphaned, args=(parent, stop), name="parent-watch", daemon=True
+        ).start()
+    return stop
+
+
+def _supervise(stop: threading.Event, interval: float, longest_pause: float = 30.0) -> None:
+    """Keep one worker child running until ``stop``; then stop it (SIGTERM, SIGKILL after 10 s).
+
+    A child that dies is started again after a pause of 1 s, doubled after
+    each death up to ``longest_pause``, and back to 1 s once a child has run
+    for a minute.
+    """
+    log = logging.getLogger("adjudicator.worker")
+    command = [sys.executable, "-m", "adjudicator", "worker", "--interval", str(interval)]
+    pause = 1.0
+    while True:
+        child = subprocess.Popen([*command, "--parent", str(os.getpid())])
+        started = time.monotonic()
+        while child.poll() is None and not stop.wait(0.5):
+            pass
+        if stop.is_set():
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            return
+        if time.monotonic() - started > 60:
+            pause = 1.0
+        log.error(
+            "the job worker (pid %d) exited with code %s; starting another in %.0f s",
+            child.pid,
+            child.returncode,
+            pause,
+        )
+        if stop.wait(pause):
+            return
+        pause = min(pause * 2, longest_pause)
 
 
 def _stop_when_orphaned(parent: int, stop: threading.Event, every: float = 0.5) -> None:

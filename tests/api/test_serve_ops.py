@@ -12,14 +12,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
 import pytest
+from claimkit import filed_case
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit import make_case
 
 from adjudicator import load_catalog
+from adjudicator.store import utc_now
 
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
 GRACE = 20
@@ -51,10 +54,13 @@ class Served:
     def __init__(self, process: subprocess.Popen[bytes], port: int, key: str, log: Path) -> None:
         self.process, self.port, self.key, self.log = process, port, key, log
 
-    def post(self, body: bytes) -> tuple[int, bytes]:
+    def post(self, body: bytes, path: str = "/v1/decisions") -> tuple[int, bytes]:
+        return self.request("POST", path, body)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            conn.request("POST", "/v1/decisions", body, {"Authorization": f"Bearer {self.key}"})
+            conn.request(method, path, body, {"Authorization": f"Bearer {self.key}"})
             response = conn.getresponse()
             return response.status, response.read()
         finally:
@@ -220,6 +226,46 @@ def test_a_worker_leaving_keeps_the_shared_metrics_dir(served: Served, tmp_path:
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=GRACE + 10) == 0
     assert not made[0].exists()
+
+
+@pytest.mark.slow
+def test_serve_on_sqlite_is_the_whole_product_timers_included(served: Served) -> None:
+    """A claim filed ten days ago is escalated by serve's own job worker, and again by
+    the one started after that worker was killed; SIGTERM then leaves no worker behind."""
+
+    def escalated_when_filed_ten_days_ago() -> None:
+        case = filed_case(filed_at=utc_now() - timedelta(days=10))
+        status, body = served.post(orjson.dumps(case), "/v1/claims")
+        assert status == 201, body
+        ref = orjson.loads(body)["claim_ref"]
+        deadline = time.monotonic() + 30
+        while True:
+            status, body = served.request("GET", f"/v1/claims/{ref}")
+            if status == 200 and orjson.loads(body)["status"] == "awaiting_staff":
+                return
+            assert time.monotonic() < deadline, f"never escalated: {body[:300]!r}"
+            time.sleep(0.2)
+
+    escalated_when_filed_ten_days_ago()
+    (supervisor,) = _job_workers(served.process.pid)
+    (loop,) = _job_workers(supervisor)
+    os.kill(loop, signal.SIGKILL)
+    escalated_when_filed_ten_days_ago()
+    (again,) = _job_workers(supervisor)
+    assert again != loop
+    restarts = [line for line in served.log_lines() if "job worker" in str(line.get("message"))]
+    assert len(restarts) == 1 and restarts[0]["level"] == "ERROR", restarts
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=GRACE + 10) == 0
+    deadline = time.monotonic() + 15
+    while any(Path(f"/proc/{pid}").exists() for pid in (supervisor, again)):
+        assert time.monotonic() < deadline, "serve's job worker outlived it"
+        time.sleep(0.1)
+
+
+def _job_workers(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return sorted(int(pid) for pid in children if _is_job_worker(int(pid)))
 
 
 def _worker_pids(master: int) -> list[int]:

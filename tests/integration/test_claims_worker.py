@@ -7,6 +7,7 @@ The race opens 500 claims on PostgreSQL (the brief's number; ~30 s, marked slow)
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -163,6 +164,24 @@ def _worker_children(parent: int) -> list[int]:
     return found
 
 
+def _one_worker_child(parent: int, timeout: float = 30) -> int:
+    """The pid of ``parent``'s one worker child, once it has started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = _worker_children(parent)
+        if children or time.monotonic() > deadline:
+            assert len(children) == 1, f"worker children of {parent}: {children}"
+            return children[0]
+        time.sleep(0.1)
+
+
+def _gone(*pids: int, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not any(_running(pid) for pid in pids)
+
+
 def test_serve_runs_the_worker_beside_it_on_sqlite_only(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -175,15 +194,36 @@ def test_serve_runs_the_worker_beside_it_on_sqlite_only(
     threads = {t.name for t in threading.enumerate()}
     with _sqlite_worker():
         assert {t.name for t in threading.enumerate()} == threads  # nothing to fork under
-        children = _worker_children(os.getpid())
-        assert len(children) == 1
+        supervisor = _one_worker_child(os.getpid())
+        loop = _one_worker_child(supervisor)
     assert not _worker_children(os.getpid())  # stopped and reaped
+    assert _gone(supervisor, loop)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     with _sqlite_worker():
         assert not _worker_children(os.getpid())
 
 
-def test_serves_worker_stops_when_serve_is_killed(tmp_path: Path) -> None:
+def test_serves_worker_is_started_again_when_it_dies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An out-of-memory kill of the job loop does not stop the claim timers for good."""
+    from adjudicator.cli.service import _sqlite_worker
+
+    monkeypatch.setenv("ADJUDICATOR_KEY_SECRET", KEY_SECRET.decode())
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'restart.db'}")
+    open_test_store(os.environ["DATABASE_URL"]).db.migrate()
+    with _sqlite_worker():
+        supervisor = _one_worker_child(os.getpid())
+        first = _one_worker_child(supervisor)
+        os.kill(first, signal.SIGKILL)
+        assert _gone(first)
+        second = _one_worker_child(supervisor)
+        assert second != first and _running(second)
+    assert _gone(supervisor, second)
+
+
+@pytest.mark.parametrize("supervised", [False, True], ids=["loop", "supervised"])
+def test_serves_worker_stops_when_serve_is_killed(tmp_path: Path, supervised: bool) -> None:
     """serve SIGKILLed leaves no worker behind: it notices it was orphaned and exits."""
     env = {
         **os.environ,
@@ -191,13 +231,14 @@ def test_serves_worker_stops_when_serve_is_killed(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'orphan.db'}",
     }
     open_test_store(env["DATABASE_URL"]).db.migrate()
+    extra = ", '--supervise'" if supervised else ""
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import os, subprocess, sys, time\n"
             "w = subprocess.Popen([sys.executable, '-m', 'adjudicator', 'worker',"
-            " '--parent', str(os.getpid())])\n"
+            f" '--parent', str(os.getpid()){extra}])\n"
             "print(w.pid, flush=True)\n"
             "time.sleep(60)\n",
         ],
@@ -208,11 +249,9 @@ def test_serves_worker_stops_when_serve_is_killed(tmp_path: Path) -> None:
     with parent:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
+        pids = [child, _one_worker_child(child)] if supervised else [child]
         parent.kill()
-    deadline = time.monotonic() + 30
-    while _running(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _running(child), "the orphaned worker is still running"
+    assert _gone(*pids), "the orphaned worker is still running"
 
 
 def _running(pid: int) -> bool:
