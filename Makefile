@@ -54,9 +54,14 @@ chromium:
 	  fi; \
 	fi
 
-test: $(DEVSTAMP) chromium
-	$(BIN)/ruff check adjudicator api tests
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check adjudicator api tests bench
+	$(BIN)/ruff format --check adjudicator api tests bench
+
+typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
+
+test: $(DEVSTAMP) chromium lint typecheck
 	$(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)

@@ -155,7 +155,7 @@ FIGURE_DISPLAY_KEYS: Final = frozenset(
 )  # fmt: skip
 """Figures the rules compute, shown in messages under these names."""
 
-DISPLAY_KEYS: Final = NORMALISED_DISPLAY | FIGURE_DISPLAY_KEYS | frozenset().union(
-    *ITEM_DISPLAY.values()
+DISPLAY_KEYS: Final = (
+    NORMALISED_DISPLAY | FIGURE_DISPLAY_KEYS | frozenset().union(*ITEM_DISPLAY.values())
 )
 """The values a rule's message may name (``{ship_date}``), filled while deciding."""

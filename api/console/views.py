@@ -154,9 +154,7 @@ def blueprint(csrf: CSRFProtect) -> Blueprint:
                 return redirect(_safe_next(request.args.get("next")))
         no_users = count_users(services().store) == 0
         status = 200 if error is None else 401
-        return render(
-            "login", status=status, error=error, username=username, no_users=no_users
-        )
+        return render("login", status=status, error=error, username=username, no_users=no_users)
 
     @blp.route("/logout", methods=["POST"])
     @requires("staff", "auditor")

@@ -62,10 +62,14 @@ def _rehash_from(store: Store, first: int) -> None:
     rows = _rows(store)
     prev = rows[first - 2].hash if first > 1 else "0" * 64
     with store.db.write() as session:
-        session.execute(update(AuditEntryRow).where(AuditEntryRow.seq >= first).values(
-            prev_hash=AuditEntryRow.seq.cast(AuditEntryRow.prev_hash.type) + "-tmp",
-            hash=AuditEntryRow.seq.cast(AuditEntryRow.hash.type) + "-tmp-h",
-        ))  # fmt: skip  (unique columns: move them aside first)
+        session.execute(
+            update(AuditEntryRow)
+            .where(AuditEntryRow.seq >= first)
+            .values(
+                prev_hash=AuditEntryRow.seq.cast(AuditEntryRow.prev_hash.type) + "-tmp",
+                hash=AuditEntryRow.seq.cast(AuditEntryRow.hash.type) + "-tmp-h",
+            )
+        )  # unique columns: move them aside first
         for row in rows[first - 1 :]:
             digest = entry_hash(
                 prev, seq=row.seq, at=row.at, actor_key_id=row.actor_key_id,

@@ -37,9 +37,7 @@ def test_a_log_from_before_0004_still_verifies_and_goes_on(tmp_path: Path) -> No
         "request_id": None,
         "payload": {"version": "2026.1"},
     }
-    digest = hashlib.sha256(
-        b"0" * 64 + orjson.dumps(old, option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
+    digest = hashlib.sha256(b"0" * 64 + orjson.dumps(old, option=orjson.OPT_SORT_KEYS)).hexdigest()
     row = {
         "seq": 1, "at": at, "actor_key_id": None, "actor_name": "cli:old",
         "action": "ruleset.activated", "subject": "2026.1", "request_id": None,

@@ -130,7 +130,7 @@ def test_export_verifies_with_no_database_and_a_tampered_line_is_named(
         "seq,at,actor_key_id,actor_name,actor_role,action,subject,request_id,payload,prev_hash,hash"
     ]
     code, out, _ = _run(env, "audit", "export", "--format", "csv", "--to", "2099-01-01T00:00Z")
-    assert len(out.splitlines()) == 5 and ',admin,key.created,' in out.splitlines()[1]
+    assert len(out.splitlines()) == 5 and ",admin,key.created," in out.splitlines()[1]
 
 
 def test_verify_receipt_offline(env: dict[str, str], tmp_path: Path) -> None:
