@@ -21,6 +21,7 @@ from collections.abc import Callable
 from adjudicator.store import Store
 from adjudicator.store.checkpoints import checkpoint_job
 from adjudicator.store.claims_jobs import auto_escalate, lapse_evidence
+from adjudicator.store.replays import abandon_stale_replays
 from adjudicator.webhooks import deliver_due, dispatch_outbox
 
 Job = Callable[[Store], int]
@@ -32,6 +33,7 @@ JOBS: dict[str, Job] = {
     "webhooks.dispatch": dispatch_outbox,
     "webhooks.deliver": deliver_due,
     "audit.checkpoint": checkpoint_job,
+    "replays.abandon": abandon_stale_replays,
 }
 
 

@@ -43,6 +43,8 @@ class ReplayRow(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    """When the job last showed life: created, planned, a chunk merged."""
     actor_key_id: Mapped[str | None] = mapped_column(String(32))
     actor_name: Mapped[str] = mapped_column(String(200))
 

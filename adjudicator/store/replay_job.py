@@ -248,16 +248,20 @@ def run_replay(
     )
     started = store.clock()
     try:
+        update_replay(store, replay_id, heartbeat_at=started)
         total, chunks = plan_chunks(
             store, task, params.get("sample"), params.get("seed") or 0, jobs
         )
-        update_replay(store, replay_id, status="running", started_at=started, total=total)
+        update_replay(
+            store, replay_id, status="running", started_at=started, total=total,
+            heartbeat_at=store.clock(),
+        )  # fmt: skip
         tally = ImpactTally()
         done = 0
         for part in _execute(store, decider, task, chunks, jobs, rules_dir):
             tally.merge(part)
             done += part.total
-            update_replay(store, replay_id, done=done)
+            update_replay(store, replay_id, done=done, heartbeat_at=store.clock())
             if progress is not None:
                 progress(done, total)
         finished = store.clock()

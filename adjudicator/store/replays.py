@@ -5,16 +5,18 @@ overrides), decides each with the candidate version and, as a control, with
 the version recorded on the stored decision, and reports the difference. This
 module stores and reads the jobs: :func:`create_replay` checks the versions and
 stores a ``queued`` job; :func:`get_replay` and :func:`replay_csv` read one
-back. :mod:`adjudicator.store.replay_job` runs a job. The only row a replay
-writes is its own in ``replays``.
+back. :mod:`adjudicator.store.replay_job` runs a job, beating its heart as it
+goes; :func:`abandon_stale_replays` fails one whose process stopped. The only
+row a replay writes is its own in ``replays``.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import update
@@ -27,6 +29,7 @@ from adjudicator.store.governance_models import ReplayRow
 from adjudicator.store.records import is_decision_id
 from adjudicator.store.store import Store
 
+log = logging.getLogger("adjudicator.replay")
 REPORT_KIND = "adjudicator.replay-report/v1"
 MAX_SAMPLE = 1_000_000
 
@@ -153,9 +156,10 @@ def create_replay(
         digest=None,
         csv=None,
         error=None,
-        created_at=store.clock(),
+        created_at=(now := store.clock()),
         started_at=None,
         finished_at=None,
+        heartbeat_at=now,
         actor_key_id=actor.key_id,
         actor_name=actor.name,
     )
@@ -192,6 +196,39 @@ def update_replay(store: Store, replay_id: str, **values: Any) -> None:
     """Set columns of a job's row (status, progress, report): the only write a replay makes."""
     with store.db.write() as session:
         session.execute(update(ReplayRow).where(ReplayRow.id == replay_id).values(**values))
+
+
+ABANDONED_AFTER = timedelta(minutes=10)
+"""A queued or running replay whose heartbeat is older than this has no process left
+(a chunk of about 2,000 decisions takes seconds)."""
+_ABANDONED = (
+    "abandoned: no progress for 10 minutes, the process running it stopped; start the replay again"
+)
+
+
+def abandon_stale_replays(store: Store) -> int:
+    """Fail every queued or running replay without a heartbeat for ``ABANDONED_AFTER``.
+
+    A replay runs in a thread of the process that accepted it; when that
+    process stops (a restart, a crash) the row would say ``running`` for
+    ever. One conditional UPDATE: several workers fail each row once. The
+    job of ``adjudicator worker``; returns how many it failed.
+    """
+    now = store.clock()
+    abandon = (
+        update(ReplayRow)
+        .where(
+            ReplayRow.status.in_(("queued", "running")),
+            ReplayRow.heartbeat_at < now - ABANDONED_AFTER,
+        )
+        .values(status="failed", finished_at=now, error=_ABANDONED)
+        .returning(ReplayRow.id)
+    )
+    with store.db.write() as session:
+        stale = session.execute(abandon).scalars().all()
+    for replay_id in stale:
+        log.warning("replay %s abandoned: no progress for 10 minutes", replay_id)
+    return len(stale)
 
 
 def report_digest(report: Mapping[str, Any]) -> str:

@@ -5,25 +5,29 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from claimkit import MovableClock
 from governkit import CANDIDATE, CHANGED, SEEDER, UNCHANGED, make_rules_root, seed
 from sqlalchemy import func, select, update
 
-from adjudicator import Adjudicator, load_catalog
+from adjudicator import Adjudicator, load_catalog, worker
 from adjudicator.errors import RulesetError, UnknownRuleset
 from adjudicator.store import Actor, InvalidRequest, Store, override_decision
 from adjudicator.store.models import AuditEntryRow, DecisionRow
 from adjudicator.store.overrides import Determination
 from adjudicator.store.replay_job import run_replay
 from adjudicator.store.replays import (
+    ABANDONED_AFTER,
     ReplaySpec,
     create_replay,
     get_replay,
     replay_csv,
     report_digest,
+    update_replay,
 )
 
 OPERATOR = Actor(key_id=None, name="cli:analyst", role="admin")
@@ -205,3 +209,38 @@ def test_a_replay_fails_when_the_candidate_files_changed_since_it_was_filed(
     failed = get_replay(store, info.replay_id)
     assert failed.status == "failed" and "digest" in (failed.error or "")
     assert failed.report is None and failed.digest is None
+
+
+@pytest.fixture
+def clock() -> MovableClock:  # type: ignore[override]
+    return MovableClock()
+
+
+def test_a_replay_whose_process_stopped_is_failed_by_the_worker_once(
+    store: Store, governed: Adjudicator, clock: MovableClock
+) -> None:
+    """A replay runs in a thread of the process that took it: when that process stops,
+    the worker fails it after ten minutes without a heartbeat, and leaves the rest alone."""
+    seed(store, governed)
+    active = governed.catalog.get(None).version
+    spec = ReplaySpec(candidate=CANDIDATE, seed=1)
+    stranded = create_replay(store, governed, spec, active=active, actor=OPERATOR).replay_id
+    update_replay(store, stranded, status="running", started_at=clock())
+    queued = create_replay(store, governed, spec, active=active, actor=OPERATOR).replay_id
+    finished = create_replay(store, governed, spec, active=active, actor=OPERATOR).replay_id
+    assert run_replay(store, finished, governed).status == "succeeded"
+    abandon = {"replays.abandon": worker.JOBS["replays.abandon"]}
+
+    clock.move(ABANDONED_AFTER - timedelta(seconds=5))
+    assert worker.run_once(store, abandon) == {"replays.abandon": 0}
+    lively = create_replay(store, governed, spec, active=active, actor=OPERATOR).replay_id
+    clock.move(timedelta(seconds=10))
+    assert worker.run_once(store, abandon) == {"replays.abandon": 2}
+    assert worker.run_once(store, abandon) == {"replays.abandon": 0}
+    for replay_id in (stranded, queued):
+        info = get_replay(store, replay_id)
+        assert info.status == "failed" and info.error is not None
+        assert info.error.startswith("abandoned: no progress for 10 minutes")
+    assert get_replay(store, finished).status == "succeeded"
+    assert get_replay(store, lively).status == "queued"
+    assert run_replay(store, lively, governed).status == "succeeded"  # a heartbeat per step

@@ -1,0 +1,33 @@
+"""Replays: a heartbeat, so a replay whose process stopped is not left running.
+
+- ``replays.heartbeat_at``: when the job last showed life (queued, planned, a
+  chunk merged); the worker's ``replays.abandon`` job fails a queued or
+  running replay whose heartbeat is older than ten minutes.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-03
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from adjudicator.store.models import UtcDateTime
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("replays") as batch:
+        batch.add_column(sa.Column("heartbeat_at", UtcDateTime(), nullable=True))
+    op.execute("UPDATE replays SET heartbeat_at = COALESCE(finished_at, started_at, created_at)")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("replays") as batch:
+        batch.drop_column("heartbeat_at")
