@@ -63,6 +63,7 @@ class ServiceSettings:
     log_level: str = "info"
     rate_limit: float = 2000.0  # requests per second per key, the whole service; 0: off
     rate_burst: int = 4000
+    webhook_retention_days: int = 30  # finished deliveries and dispatched outbox rows
     metrics_dir: str | None = None  # None: ``serve`` makes a temporary one
     multiprocess_dir: str | None = None  # set by ``serve`` for its workers
 
@@ -87,6 +88,9 @@ class ServiceSettings:
             log_level=level,
             rate_limit=_float(environ, "ADJUDICATOR_RATE_LIMIT", cls.rate_limit, 0.0),
             rate_burst=_int(environ, "ADJUDICATOR_RATE_BURST", cls.rate_burst, 1, 1 << 30),
+            webhook_retention_days=_int(
+                environ, "ADJUDICATOR_WEBHOOK_RETENTION_DAYS", cls.webhook_retention_days, 1, 3650
+            ),
             metrics_dir=(environ.get("ADJUDICATOR_METRICS_DIR") or "").strip() or None,
             multiprocess_dir=(environ.get("PROMETHEUS_MULTIPROC_DIR") or "").strip() or None,
         )

@@ -23,6 +23,7 @@ from adjudicator.store.checkpoints import checkpoint_job
 from adjudicator.store.claims_jobs import auto_escalate, lapse_evidence
 from adjudicator.store.replays import abandon_stale_replays
 from adjudicator.webhooks import deliver_due, dispatch_outbox
+from adjudicator.webhooks.retention import prune_webhook_log
 
 Job = Callable[[Store], int]
 log = logging.getLogger("adjudicator.worker")
@@ -32,6 +33,7 @@ JOBS: dict[str, Job] = {
     "claims.lapse_evidence": lapse_evidence,
     "webhooks.dispatch": dispatch_outbox,
     "webhooks.deliver": deliver_due,
+    "webhooks.prune": prune_webhook_log,
     "audit.checkpoint": checkpoint_job,
     "replays.abandon": abandon_stale_replays,
 }

@@ -76,6 +76,7 @@ class WebhookDeliveryRow(Base):
         UniqueConstraint("subscription_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_log", "subscription_id", "id"),
+        Index("ix_webhook_deliveries_finished", "status", "finished_at"),
     )
 
 

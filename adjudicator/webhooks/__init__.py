@@ -11,6 +11,8 @@ use the database and the network (like ``store/``), never Flask.
 - :mod:`.dispatch`       job ``dispatch_outbox``: outbox rows -> one delivery per subscription
 - :mod:`.delivery`       job ``deliver_due``: signed HTTP attempts, each recorded
 - :mod:`.retry`          capped exponential backoff with jitter, for 24 h after the event
+- :mod:`.retention`      job ``prune_webhook_log``: finished deliveries and their events go
+  after ``ADJUDICATOR_WEBHOOK_RETENTION_DAYS``
 
 The jobs are functions ``(store) -> int`` (how much they did; 0 when idle),
 for the worker to call in its loop::

@@ -27,6 +27,8 @@ from webhookkit import (
     receiver,
 )
 
+from adjudicator import worker
+from adjudicator.settings import ServiceSettings, SettingsError
 from adjudicator.store import Store
 from adjudicator.store.models import OutboxRow
 from adjudicator.store.webhook_models import (
@@ -355,3 +357,49 @@ def test_a_subscription_whose_url_was_changed_in_the_database_is_sent_nothing(
     assert rx.requests == []
     (delivery,) = list_deliveries(hooks, webhook_id).items
     assert "SealError" in (delivery.attempts[0].error or "")
+
+
+def test_the_log_keeps_what_is_owed_and_lets_finished_deliveries_go_after_retention(
+    hooks: Store, rx: Receiver, moving: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finished deliveries and their dispatched events go after 30 days (the default);
+    a delivery still owed and an event not yet dispatched stay, whatever their age."""
+    monkeypatch.delenv("ADJUDICATOR_WEBHOOK_RETENTION_DAYS", raising=False)
+    prune = {"webhooks.prune": worker.JOBS["webhooks.prune"]}
+    webhook_id, _ = _subscribe(hooks, rx.url)
+    for kind in ("claim.opened", "claim.responded", "claim.escalated"):
+        emit(hooks, kind)
+    assert _run_jobs(hooks) == 3
+    down, _ = _subscribe(hooks, closed_port_url())
+    shared = emit(hooks, "claim.settled")  # delivered to one, still owed to the other
+    _run_jobs(hooks, timeouts=Timeouts(connect=0.5, read=0.5))
+
+    moving.advance(timedelta(days=29, hours=23, minutes=30))
+    assert worker.run_once(hooks, prune) == {"webhooks.prune": 0}  # nothing is 30 days old
+    moving.advance(timedelta(minutes=45))
+    assert worker.run_once(hooks, prune) == {"webhooks.prune": 0}  # once an hour at most
+    moving.advance(timedelta(minutes=30))
+    # four deliveries to the receiver, and the three events no delivery is owed
+    assert worker.run_once(hooks, prune) == {"webhooks.prune": 7}
+    with hooks.db.read() as session:
+        deliveries = session.execute(
+            select(WebhookDeliveryRow.subscription_id, WebhookDeliveryRow.status)
+        ).all()
+        events = session.execute(select(OutboxRow.event_id)).scalars().all()
+        attempts = session.execute(select(WebhookAttemptRow.delivery_id)).scalars().all()
+    assert deliveries == [(down, "pending")]
+    assert events == [shared] and len(attempts) == 1
+    assert list_deliveries(hooks, webhook_id).items == []
+
+    waiting = emit(hooks, "claim.withdrawn")  # never dispatched
+    moving.advance(timedelta(days=400))
+    assert worker.run_once(hooks, prune) == {"webhooks.prune": 0}
+    with hooks.db.read() as session:
+        assert set(session.execute(select(OutboxRow.event_id)).scalars()) == {shared, waiting}
+
+
+def test_the_retention_is_checked_when_the_worker_starts() -> None:
+    with pytest.raises(SettingsError, match="ADJUDICATOR_WEBHOOK_RETENTION_DAYS=0"):
+        ServiceSettings.from_env({"ADJUDICATOR_WEBHOOK_RETENTION_DAYS": "0"})
+    days = ServiceSettings.from_env({"ADJUDICATOR_WEBHOOK_RETENTION_DAYS": "7"})
+    assert days.webhook_retention_days == 7
