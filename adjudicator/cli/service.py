@@ -171,6 +171,8 @@ def _sqlite_worker() -> Iterator[None]:
     if not config.database_url.startswith("sqlite"):
         yield
         return
+    from adjudicator.cli.worker import stop_child
+
     owner = os.getpid()
     command = [sys.executable, "-m", "adjudicator", "worker", "--parent", str(owner), "--supervise"]
     process = subprocess.Popen(command)  # inherits the environment, so the same database
@@ -178,12 +180,7 @@ def _sqlite_worker() -> Iterator[None]:
         yield
     finally:
         if os.getpid() == owner:  # gunicorn's forks unwind this frame too: only the master stops
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_child(process)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from types import FrameType
+from typing import Any
 
 import click
 import orjson
@@ -86,6 +87,16 @@ def _stop_event(parent: int | None) -> threading.Event:
     return stop
 
 
+def stop_child(child: subprocess.Popen[Any], grace: float = 10) -> None:
+    """SIGTERM ``child``, SIGKILL it after ``grace`` seconds, and reap it."""
+    child.terminate()
+    try:
+        child.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def _supervise(stop: threading.Event, interval: float, longest_pause: float = 30.0) -> None:
     """Keep one worker child running until ``stop``; then stop it (SIGTERM, SIGKILL after 10 s).
 
@@ -102,12 +113,7 @@ def _supervise(stop: threading.Event, interval: float, longest_pause: float = 30
         while child.poll() is None and not stop.wait(0.5):
             pass
         if stop.is_set():
-            child.terminate()
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop_child(child)
             return
         if time.monotonic() - started > 60:
             pause = 1.0

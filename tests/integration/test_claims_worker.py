@@ -182,15 +182,19 @@ def _gone(*pids: int, timeout: float = 30) -> bool:
     return not any(_running(pid) for pid in pids)
 
 
-def test_serve_runs_the_worker_beside_it_on_sqlite_only(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """A process of its own, not a thread: gunicorn forks its workers from serve's process."""
-    from adjudicator.cli.service import _sqlite_worker
-
+@pytest.fixture
+def serve_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """serve's environment on a migrated SQLite file of this test's own."""
     monkeypatch.setenv("ADJUDICATOR_KEY_SECRET", KEY_SECRET.decode())
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
     open_test_store(os.environ["DATABASE_URL"]).db.migrate()
+    return monkeypatch
+
+
+def test_serve_runs_the_worker_beside_it_on_sqlite_only(serve_env: pytest.MonkeyPatch) -> None:
+    """A process of its own, not a thread: gunicorn forks its workers from serve's process."""
+    from adjudicator.cli.service import _sqlite_worker
+
     threads = {t.name for t in threading.enumerate()}
     with _sqlite_worker():
         assert {t.name for t in threading.enumerate()} == threads  # nothing to fork under
@@ -198,20 +202,16 @@ def test_serve_runs_the_worker_beside_it_on_sqlite_only(
         loop = _one_worker_child(supervisor)
     assert not _worker_children(os.getpid())  # stopped and reaped
     assert _gone(supervisor, loop)
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    serve_env.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     with _sqlite_worker():
         assert not _worker_children(os.getpid())
 
 
-def test_serves_worker_is_started_again_when_it_dies(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.mark.usefixtures("serve_env")
+def test_serves_worker_is_started_again_when_it_dies() -> None:
     """An out-of-memory kill of the job loop does not stop the claim timers for good."""
     from adjudicator.cli.service import _sqlite_worker
 
-    monkeypatch.setenv("ADJUDICATOR_KEY_SECRET", KEY_SECRET.decode())
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'restart.db'}")
-    open_test_store(os.environ["DATABASE_URL"]).db.migrate()
     with _sqlite_worker():
         supervisor = _one_worker_child(os.getpid())
         first = _one_worker_child(supervisor)
