@@ -104,7 +104,6 @@ def _supervise(stop: threading.Event, interval: float, longest_pause: float = 30
     each death up to ``longest_pause``, and back to 1 s once a child has run
     for a minute.
     """
-    log = logging.getLogger("adjudicator.worker")
     command = [sys.executable, "-m", "adjudicator", "worker", "--interval", str(interval)]
     pause = 1.0
     while True:
@@ -117,7 +116,7 @@ def _supervise(stop: threading.Event, interval: float, longest_pause: float = 30
             return
         if time.monotonic() - started > 60:
             pause = 1.0
-        log.error(
+        worker.log.error(
             "the job worker (pid %d) exited with code %s; starting another in %.0f s",
             child.pid,
             child.returncode,

@@ -201,9 +201,7 @@ def update_replay(store: Store, replay_id: str, **values: Any) -> None:
 ABANDONED_AFTER = timedelta(minutes=10)
 """A queued or running replay whose heartbeat is older than this has no process left
 (a chunk of about 2,000 decisions takes seconds)."""
-_ABANDONED = (
-    "abandoned: no progress for 10 minutes, the process running it stopped; start the replay again"
-)
+_SILENCE = f"no progress for {ABANDONED_AFTER.seconds // 60} minutes"
 
 
 def abandon_stale_replays(store: Store) -> int:
@@ -221,13 +219,17 @@ def abandon_stale_replays(store: Store) -> int:
             ReplayRow.status.in_(("queued", "running")),
             ReplayRow.heartbeat_at < now - ABANDONED_AFTER,
         )
-        .values(status="failed", finished_at=now, error=_ABANDONED)
+        .values(
+            status="failed",
+            finished_at=now,
+            error=f"abandoned: {_SILENCE}, the process running it stopped; start the replay again",
+        )
         .returning(ReplayRow.id)
     )
     with store.db.write() as session:
         stale = session.execute(abandon).scalars().all()
     for replay_id in stale:
-        log.warning("replay %s abandoned: no progress for 10 minutes", replay_id)
+        log.warning("replay %s abandoned: %s", replay_id, _SILENCE)
     return len(stale)
 
 

@@ -34,11 +34,11 @@ FINISHED = ("delivered", "failed", "cancelled")
 _last_run: weakref.WeakKeyDictionary[Database, datetime] = weakref.WeakKeyDictionary()
 
 
-def prune_webhook_log(store: Store, retention_days: int | None = None) -> int:
+def prune_webhook_log(store: Store) -> int:
     """Delete what the retention lets go; return how many deliveries and outbox rows.
 
-    ``retention_days`` None: ``ADJUDICATOR_WEBHOOK_RETENTION_DAYS`` (validated
-    when the worker starts). A call within an hour of the last one in this
+    The retention is ``ADJUDICATOR_WEBHOOK_RETENTION_DAYS`` (validated when
+    the worker starts). A call within an hour of the last one in this
     process does nothing.
     """
     now = store.clock()
@@ -46,14 +46,13 @@ def prune_webhook_log(store: Store, retention_days: int | None = None) -> int:
     if last is not None and now - last < EVERY:
         return 0
     _last_run[store.db] = now
-    if retention_days is None:
-        retention_days = ServiceSettings.from_env(os.environ).webhook_retention_days
-    cutoff = now - timedelta(days=retention_days)
+    days = ServiceSettings.from_env(os.environ).webhook_retention_days
+    cutoff = now - timedelta(days=days)
     removed = 0
+    done = select(WebhookDeliveryRow.id).where(
+        WebhookDeliveryRow.status.in_(FINISHED), WebhookDeliveryRow.finished_at < cutoff
+    )
     while True:
-        done = select(WebhookDeliveryRow.id).where(
-            WebhookDeliveryRow.status.in_(FINISHED), WebhookDeliveryRow.finished_at < cutoff
-        )
         with store.db.write() as session:
             ids = session.execute(done.limit(BATCH)).scalars().all()
             if ids:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import orjson
 import pytest
+from click.testing import CliRunner
 from servicekit import KEY_SECRET, open_test_store, reset  # noqa: I001
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
@@ -28,7 +29,8 @@ from webhookkit import (
 )
 
 from adjudicator import worker
-from adjudicator.settings import ServiceSettings, SettingsError
+from adjudicator.cli import main
+from adjudicator.settings import ServiceSettings
 from adjudicator.store import Store
 from adjudicator.store.models import OutboxRow
 from adjudicator.store.webhook_models import (
@@ -398,8 +400,14 @@ def test_the_log_keeps_what_is_owed_and_lets_finished_deliveries_go_after_retent
         assert set(session.execute(select(OutboxRow.event_id)).scalars()) == {shared, waiting}
 
 
-def test_the_retention_is_checked_when_the_worker_starts() -> None:
-    with pytest.raises(SettingsError, match="ADJUDICATOR_WEBHOOK_RETENTION_DAYS=0"):
-        ServiceSettings.from_env({"ADJUDICATOR_WEBHOOK_RETENTION_DAYS": "0"})
+def test_a_bad_retention_stops_the_worker_at_start(database_url: str) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "ADJUDICATOR_KEY_SECRET": KEY_SECRET.decode(),
+        "ADJUDICATOR_WEBHOOK_RETENTION_DAYS": "0",
+    }
+    result = CliRunner().invoke(main, ["worker", "--once"], env=env)
+    assert result.exit_code == 1
+    assert "ADJUDICATOR_WEBHOOK_RETENTION_DAYS=0 is outside 1..3650" in result.output
     days = ServiceSettings.from_env({"ADJUDICATOR_WEBHOOK_RETENTION_DAYS": "7"})
     assert days.webhook_retention_days == 7
