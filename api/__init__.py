@@ -58,6 +58,7 @@ from api.blueprints import (
     decisions,
     governance,
     health,
+    orders,
     replays,
     rulesets,
     webhooks,
@@ -149,7 +150,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = Api(app)
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
-    for module in (health, decisions, rulesets, audit, claims, webhooks, replays, governance):
+    modules = (health, decisions, rulesets, audit, claims, orders, webhooks, replays, governance)
+    for module in modules:
         api.register_blueprint(module.blueprint())
     console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)

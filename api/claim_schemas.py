@@ -244,28 +244,43 @@ class NoteSchema(ActionSchema):
 
 
 class ProposeSchema(ActionSchema):
-    """``confirm`` the recommendation, or an ``override`` (outcome, refund, justification)."""
+    """``confirm`` the recommendation; propose an ``override`` (outcome, refund, justification)
+    or a ``settle``ment (refund, terms) for a second person's approval."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(("confirm", "override")))
+    kind = fields.String(required=True, validate=validate.OneOf(("confirm", "override", "settle")))
     outcome = fields.String(validate=validate.OneOf(DETERMINATIONS))
     refund = fields.Nested(ClaimAmountSchema)
     fee_reimbursement = fields.Nested(ClaimAmountSchema)
     conditions = fields.List(_text(64), validate=validate.Length(max=20))
     justification = fields.String(validate=[validate.Length(min=1, max=JUSTIFICATION_MAX), _no_nul])
+    terms = _text(2000, metadata={"description": "settle: the written agreement's terms"})
 
     @validates_schema
-    def _override_fields(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("kind") == "override":
-            missing = [k for k in ("outcome", "refund", "justification") if k not in data]
-            if missing:
-                raise ValidationError({k: ["Required for an override."] for k in missing})
+    def _kind_fields(self, data: dict[str, Any], **_: Any) -> None:
+        needed = {"override": ("outcome", "refund", "justification"), "settle": ("refund", "terms")}
+        missing = [k for k in needed.get(data.get("kind", ""), ()) if k not in data]
+        if missing:
+            raise ValidationError({k: [f"Required for {data['kind']}."] for k in missing})
 
 
 class SettleSchema(ActionSchema):
-    """A written agreement of both parties, with the agreed refund."""
+    """A written agreement of both parties, with the agreed refund: proposed for approval.
+
+    The alias of ``propose {"kind": "settle"}`` (lifecycle v1.1), from any open status.
+    """
 
     refund = fields.Nested(ClaimAmountSchema, required=True)
-    terms = _text(2000)
+    terms = _text(2000, required=True)
+
+
+class ReviewSchema(ActionSchema):
+    """``approve`` or ``decline``: the proposal reviewed, by its id."""
+
+    proposal_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the `proposal.proposal_id` reviewed; a replaced one is 409"},
+    )
 
 
 class RefundInitiatedSchema(ActionSchema):
@@ -282,5 +297,7 @@ ACTION_SCHEMAS: dict[str, type[ActionSchema]] = {
     "note": NoteSchema,
     "propose": ProposeSchema,
     "settle": SettleSchema,
+    "approve": ReviewSchema,
+    "decline": ReviewSchema,
     "refund_initiated": RefundInitiatedSchema,
 }

@@ -15,6 +15,8 @@ type                                      status  when
 ``urn:adjudicator:problem:idempotency-conflict`` 409 Idempotency-Key reused with another request
 ``urn:adjudicator:problem:invalid-transition`` 409 not an action the claim takes now (``allowed``)
 ``urn:adjudicator:problem:stale-proposal`` 409 approving a proposal made on an older case revision
+``urn:adjudicator:problem:stale``          409   approve/decline named a proposal replaced since
+``urn:adjudicator:problem:cap-exhausted``  409   the order's cap cannot cover it (``remaining``)
 ``urn:adjudicator:problem:claim-exists``    409  an open claim on the order has that claim_id
 ``urn:adjudicator:problem:stale-report``    409   activation: the report is older than 7 days or
                                                   measured against another active version
@@ -51,9 +53,11 @@ from adjudicator.contract import flatten_errors
 from adjudicator.errors import AdjudicatorError, EngineError, InvalidCase, UnknownRuleset
 from adjudicator.lifecycle import (
     ActionForbidden,
+    CapExhausted,
     InvalidAction,
     InvalidTransition,
     LifecycleError,
+    ReplacedProposal,
     StaleProposal,
 )
 from adjudicator.store import (
@@ -209,6 +213,13 @@ def _claim_refusal(error: AdjudicatorError) -> Response:
         )
     if isinstance(error, StaleProposal):
         return problem_response(409, "stale-proposal", str(error))
+    if isinstance(error, ReplacedProposal):
+        extra = {"proposal_id": error.pending}
+        return problem_response(409, "stale", str(error), None, None, extra)
+    if isinstance(error, CapExhausted):
+        remaining = {"amount": error.remaining, "currency": error.currency}
+        extra = {"remaining": remaining, "order_id": error.order_id}
+        return problem_response(409, "cap-exhausted", str(error), None, None, extra)
     if isinstance(error, ActionForbidden):
         return problem_response(403, "forbidden", error.reason)
     if isinstance(error, InvalidAction):

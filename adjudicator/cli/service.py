@@ -223,10 +223,16 @@ def keys_group() -> None:
 @keys_group.command("create")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the key may do.")
 @click.option("--name", required=True, help="Who holds it (shown in the audit log).")
-def keys_create_command(role: str, name: str) -> None:
+@click.option(
+    "--user",
+    default=None,
+    help="The console user the key belongs to (needed by staff and admin keys to "
+    "propose, approve or decline: four eyes counts persons, not keys).",
+)
+def keys_create_command(role: str, name: str, user: str | None) -> None:
     """Create a key and print it: it is shown this once and stored only as a hash."""
     with _store(migrate=True) as store:
-        info, token = create_key(store, role=role, name=name, actor=_operator())
+        info, token = create_key(store, role=role, name=name, actor=_operator(), user=user)
     click.echo(
         f"created key {info.key_id} ({info.role}, {info.name}); it is not shown again", err=True
     )
@@ -246,12 +252,12 @@ def keys_list_command(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("key id", "name", "role", "created", "revoked")
+    table = Table("key id", "name", "role", "user", "created", "revoked")
     for key in keys:
         revoked = key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else ""
-        table.add_row(
-            key.key_id, key.name, key.role, key.created_at.isoformat(timespec="seconds"), revoked
-        )
+        user = "" if key.user_id is None else f"user:{key.user_id}"
+        created = key.created_at.isoformat(timespec="seconds")
+        table.add_row(key.key_id, key.name, key.role, user, created, revoked)
     Console().print(table)
 
 

@@ -26,9 +26,11 @@ from adjudicator.lifecycle.clocks import (
 )
 from adjudicator.lifecycle.errors import (
     ActionForbidden,
+    CapExhausted,
     InvalidAction,
     InvalidTransition,
     LifecycleError,
+    ReplacedProposal,
     StaleProposal,
 )
 from adjudicator.lifecycle.evidence import merge_evidence
@@ -71,6 +73,7 @@ __all__ = [
     "TIMER_ACTIONS",
     "Acting",
     "ActionForbidden",
+    "CapExhausted",
     "Available",
     "ClaimState",
     "Clock",
@@ -78,6 +81,7 @@ __all__ = [
     "InvalidAction",
     "InvalidTransition",
     "LifecycleError",
+    "ReplacedProposal",
     "StaleProposal",
     "Transition",
     "advance",

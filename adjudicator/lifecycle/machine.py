@@ -47,7 +47,9 @@ def available_actions(state: ClaimState, parties: Sequence[str], acting: Acting)
         for party in row.parties:
             if party not in parties or (row.action, party) in found:
                 continue
-            refusal = _refusal(row, state, Acting(party, acting.actor_id, acting.now))
+            refusal = _refusal(
+                row, state, Acting(party, acting.actor_id, acting.now, acting.person)
+            )
             found[(row.action, party)] = Available(
                 row.action, party, refusal is None, None if refusal is None else refusal.reason
             )

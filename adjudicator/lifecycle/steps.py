@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from adjudicator.dates import add_business_days, rfc3339
-from adjudicator.lifecycle.errors import InvalidAction
+from adjudicator.lifecycle.errors import CapExhausted, InvalidAction, ReplacedProposal
 from adjudicator.lifecycle.state import ClaimState, parse_time
 from adjudicator.lifecycle.table import Acting
 from adjudicator.money import fits_exponent, quantize
@@ -70,6 +70,23 @@ def money(
     return quantize(amount, state.currency)
 
 
+def within_ledger(amount: Decimal, state: ClaimState, extra: Mapping[str, Any]) -> None:
+    """Refuse ``amount`` when the order's ledger (``extra["remaining"]``) cannot cover it."""
+    left = extra.get("remaining")
+    if left is not None and amount > Decimal(str(left)):
+        raise CapExhausted(str(amount), str(left), state.currency, str(extra.get("order_id")))
+
+
+def _reviewed(state: ClaimState, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The pending proposal, when it is the one ``body["proposal_id"]`` reviewed."""
+    proposal = state.proposal
+    named = body.get("proposal_id")
+    pending = None if proposal is None else proposal.get("proposal_id")
+    if proposal is None or named is None or named != pending:
+        raise ReplacedProposal(None if named is None else str(named), pending)
+    return proposal
+
+
 def _refund_stage(
     state: ClaimState, acting: Acting, amount: Decimal, closed_as: str, **changes: Any
 ) -> ClaimState:
@@ -93,8 +110,11 @@ def _raise(errors: dict[str, list[str]], what: str) -> None:
         raise InvalidAction(f"invalid {what}", errors)
 
 
-def respond(state: ClaimState, acting: Acting, body: Mapping[str, Any], _: Any) -> ClaimState:
-    """The supplier's proposal: a refund (never above the cap), a replacement, or a refusal."""
+def respond(
+    state: ClaimState, acting: Acting, body: Mapping[str, Any], extra: Mapping[str, Any]
+) -> ClaimState:
+    """The supplier's proposal: a refund (never above the cap or what the order has left),
+    a replacement, or a refusal."""
     errors: dict[str, list[str]] = {}
     kind = body.get("kind")
     refund: Decimal | None = None
@@ -103,6 +123,8 @@ def respond(state: ClaimState, acting: Acting, body: Mapping[str, Any], _: Any) 
     elif body.get("refund") is not None:
         errors["refund"] = ["Only a refund proposal names a refund."]
     _raise(errors, "response")
+    if refund is not None:
+        within_ledger(refund, state, extra)
     offer = {
         "kind": kind,
         "refund": None if refund is None else {"amount": str(refund), "currency": state.currency},
@@ -212,70 +234,118 @@ def _determination(
         "refund": dict(source["refund"]),
         "at": rfc3339(acting.now),
         "proposed_by": source.get("by"),
-        "approved_by": acting.actor_id if kind == "override" else None,
+        "approved_by": acting.person if kind == "override" else None,
+        "proposal_id": source.get("proposal_id"),
     }
     return _refund_stage(
         state, acting, refund, "determined", determination=determination, proposal=None
     )
 
 
-def propose(
-    state: ClaimState, acting: Acting, body: Mapping[str, Any], extra: Mapping[str, Any]
-) -> ClaimState:
-    """``confirm`` the recommendation (a determination at once), or an override for approval.
+def _confirm(state: ClaimState, acting: Acting, extra: Mapping[str, Any]) -> ClaimState:
+    """One person confirms the engine: its decision as the ledger stands now is the determination.
 
-    The override's document was built and checked by the service against the
-    decisions API's override rules; it arrives in ``extra["override"]``.
+    The service re-decides the latest revision with the order's current
+    ``prior_claims`` and passes that recommendation in ``extra["recommendation"]``;
+    without it (the pure table's own tests) the stored recommendation is confirmed.
     """
-    recommendation = state.recommendation
-    if body.get("kind") == "confirm":
-        if recommendation["outcome"] == "manual_review":
-            raise InvalidAction(
-                "nothing to confirm",
-                {"kind": ["The recommendation is manual_review: propose an override."]},
-            )
-        source = {"outcome": recommendation["outcome"], "refund": recommendation["refund"],
-                  "by": acting.actor_id}  # fmt: skip
-        return _determination(state, acting, source, str(recommendation["decision_id"]), "confirm")
-    document = extra["override"]
+    recommendation = dict(extra.get("recommendation") or state.recommendation)
+    if recommendation["outcome"] == "manual_review":
+        raise InvalidAction(
+            "nothing to confirm",
+            {"kind": ["The recommendation is manual_review: propose an override."]},
+        )
+    source = {"outcome": recommendation["outcome"], "refund": recommendation["refund"],
+              "by": acting.person}  # fmt: skip
+    decided = _determination(state, acting, source, str(recommendation["decision_id"]), "confirm")
+    return decided.moved(decided.status, recommendation=recommendation)
+
+
+def _proposal(
+    state: ClaimState, acting: Acting, extra: Mapping[str, Any], **fields: Any
+) -> ClaimState:
     proposal = {
-        "kind": "override",
-        "outcome": document["outcome"],
-        "refund": document["refund"],
-        "fee_reimbursement": document["fee_reimbursement"],
-        "justification": document["reasons"][0]["message"],
-        "document": dict(document),
-        "by": acting.actor_id,
+        # the service names it (a UUID); the pure table's own tests get a readable stand-in
+        "proposal_id": str(extra.get("proposal_id") or f"p{state.revision}-{rfc3339(acting.now)}"),
+        **fields,
+        "by": acting.person,
         "revision": state.revision,
         "at": rfc3339(acting.now),
     }
     return state.moved("pending_approval", proposal=proposal)
 
 
+def propose(
+    state: ClaimState, acting: Acting, body: Mapping[str, Any], extra: Mapping[str, Any]
+) -> ClaimState:
+    """``confirm`` the recommendation (a determination at once); an override or a settlement
+    for a second person's approval.
+
+    The override's document was built and checked by the service against the
+    decisions API's override rules (the fee limit included); it arrives in
+    ``extra["override"]``.
+    """
+    kind = body.get("kind")
+    if kind == "confirm":
+        return _confirm(state, acting, extra)
+    if kind == "settle":
+        return settle(state, acting, body, extra)
+    document = extra["override"]
+    amount = Decimal(str(document["refund"]["amount"]))
+    within_ledger(amount, state, extra)
+    return _proposal(
+        state,
+        acting,
+        extra,
+        kind="override",
+        outcome=document["outcome"],
+        refund=document["refund"],
+        fee_reimbursement=document["fee_reimbursement"],
+        justification=document["reasons"][0]["message"],
+        document=dict(document),
+    )
+
+
+def settle(
+    state: ClaimState, acting: Acting, body: Mapping[str, Any], extra: Mapping[str, Any]
+) -> ClaimState:
+    """Staff propose a written agreement of both parties, with the agreed refund.
+
+    A settlement moves money, so it waits for a second person's approval
+    (lifecycle v1.1); ``settle`` is the alias of ``propose {"kind": "settle"}``.
+    """
+    errors: dict[str, list[str]] = {}
+    amount = money(errors, "refund", body.get("refund"), state)
+    terms = body.get("terms")
+    if not isinstance(terms, str) or not terms.strip():
+        errors["terms"] = ["Required: the written agreement's terms."]
+    _raise(errors, "settlement")
+    assert amount is not None
+    within_ledger(amount, state, extra)
+    refund = {"amount": str(amount), "currency": state.currency}
+    proposed = _proposal(state, acting, extra, kind="settle", refund=refund, terms=terms)
+    return proposed.moved("pending_approval", evidence_request=None)
+
+
 def approve(
     state: ClaimState, acting: Acting, body: Mapping[str, Any], extra: Mapping[str, Any]
 ) -> ClaimState:
-    """A second staff member makes the proposal the determination."""
-    assert state.proposal is not None
-    return _determination(state, acting, state.proposal, str(extra["decision_id"]), "override")
+    """A second person makes the proposal they reviewed the determination, or the settlement."""
+    proposal = _reviewed(state, body)
+    if proposal["kind"] == "settle":
+        refund = dict(proposal["refund"])
+        agreement = {"kind": "settlement", "refund": refund, "terms": proposal.get("terms"),
+                     "at": rfc3339(acting.now), "proposal_id": proposal["proposal_id"],
+                     "proposed_by": proposal["by"], "approved_by": acting.person}  # fmt: skip
+        return _refund_stage(state, acting, Decimal(str(refund["amount"])), "settled",
+                             agreement=agreement, proposal=None, evidence_request=None)  # fmt: skip
+    return _determination(state, acting, proposal, str(extra["decision_id"]), "override")
 
 
 def decline(state: ClaimState, acting: Acting, body: Mapping[str, Any], _: Any) -> ClaimState:
-    """A second staff member declines the proposal; staff look again."""
+    """A second person declines the proposal they reviewed; staff look again."""
+    _reviewed(state, body)
     return state.moved("awaiting_staff", proposal=None)
-
-
-def settle(state: ClaimState, acting: Acting, body: Mapping[str, Any], _: Any) -> ClaimState:
-    """Staff record a written agreement of both parties, with the agreed refund."""
-    errors: dict[str, list[str]] = {}
-    amount = money(errors, "refund", body.get("refund"), state)
-    _raise(errors, "settlement")
-    assert amount is not None
-    refund = {"amount": str(amount), "currency": state.currency}
-    agreement = {"kind": "settlement", "refund": refund, "terms": body.get("terms"),
-                 "at": rfc3339(acting.now)}  # fmt: skip
-    return _refund_stage(state, acting, amount, "settled", agreement=agreement,
-                         proposal=None, evidence_request=None)  # fmt: skip
 
 
 def refund_initiated(

@@ -34,11 +34,16 @@ AUTO_ESCALATION_HOURS = 168  # TIME-01: auto_escalation_at
 
 @dataclass(frozen=True, slots=True)
 class Acting:
-    """Who acts and when: the party, the acting identity (an API key id or ``user:<id>``)."""
+    """Who acts and when: the party, the acting identity (an API key id or ``user:<id>``).
+
+    ``person`` is the console user behind the identity (``user:<id>``; ``None``
+    for an API key bound to nobody): four eyes on money compares persons.
+    """
 
     party: str
     actor_id: str | None
     now: datetime
+    person: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +86,23 @@ def evidence_overdue(state: ClaimState, acting: Acting) -> Refusal | None:
     return Refusal("not-yet", f"The evidence is due at {rfc3339(due)}.")
 
 
+BIND_KEY = (
+    "Money acts need a person: this API key is bound to no console user. Create a bound key "
+    "(adjudicator keys create --role staff --name NAME --user USERNAME) and revoke this one."
+)
+
+
+def a_person(state: ClaimState, acting: Acting) -> Refusal | None:
+    """Proposals and approvals are made by a person (a console user, or a key bound to one)."""
+    if acting.person is not None:
+        return None
+    return Refusal("forbidden", BIND_KEY)
+
+
 def not_the_proposer(state: ClaimState, acting: Acting) -> Refusal | None:
-    """Four eyes: a proposal is approved or declined by another staff member."""
+    """Four eyes: a proposal is approved or declined by another person (not another key)."""
     proposal = state.proposal
-    if proposal is not None and acting.actor_id is not None and proposal["by"] != acting.actor_id:
+    if proposal is not None and acting.person is not None and proposal["by"] != acting.person:
         return None
     return Refusal("forbidden", "The proposer may not approve or decline their own proposal.")
 
@@ -149,12 +167,15 @@ TABLE: tuple[Transition, ...] = (
     Transition("assign", NOT_CLOSED, ("staff",), NOT_CLOSED, "claim.assigned"),
     Transition("note", STATUSES, ("staff",), STATUSES, "claim.noted"),
     Transition("propose", ("awaiting_staff",), ("staff",),
-               ("pending_approval", "refund_pending", "determined"), "claim.proposed"),
-    Transition("approve", ("pending_approval",), ("staff",), ("refund_pending", "determined"),
-               "claim.approved", (not_the_proposer, proposal_current)),
+               ("pending_approval", "refund_pending", "determined"), "claim.proposed",
+               (a_person,)),
+    Transition("settle", OPEN, ("staff",), ("pending_approval",), "claim.proposed",
+               (a_person,)),
+    Transition("approve", ("pending_approval",), ("staff",),
+               ("refund_pending", "determined", "settled"), "claim.approved",
+               (a_person, not_the_proposer, proposal_current)),
     Transition("decline", ("pending_approval",), ("staff",), ("awaiting_staff",),
-               "claim.declined", (not_the_proposer,)),
-    Transition("settle", OPEN, ("staff",), ("settled", "refund_pending"), "claim.settled"),
+               "claim.declined", (a_person, not_the_proposer)),
     Transition("refund_initiated", ("refund_pending",), ("staff", "system"),
                ("refund_initiated",), "claim.refund_initiated"),
     Transition("refund_completed", ("refund_initiated",), ("staff", "system"), ("refunded",),
@@ -164,7 +185,7 @@ TABLE: tuple[Transition, ...] = (
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(row.action for row in TABLE))
 TIMER_ACTIONS = ("auto_escalate", "lapse_evidence")
 API_ACTIONS = tuple(a for a in ACTIONS if a not in TIMER_ACTIONS)
-EVENT_TYPES: tuple[str, ...] = ("claim.opened", "claim.determined") + tuple(
+EVENT_TYPES: tuple[str, ...] = ("claim.opened", "claim.determined", "claim.settled") + tuple(
     dict.fromkeys(row.event for row in TABLE)
 )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,8 +41,14 @@ from adjudicator.lifecycle import (
     merge_evidence,
 )
 from adjudicator.lifecycle.state import parse_time
-from adjudicator.store.actor import Actor
+from adjudicator.store.actor import Actor, person
 from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
+from adjudicator.store.claims_money import (
+    confirm_decision,
+    ledger_extra,
+    move_ledger,
+    new_proposal_id,
+)
 from adjudicator.store.claims_read import ClaimFilter, claim_events, get_claim, list_claims
 from adjudicator.store.claims_records import (
     ClaimEvent,
@@ -53,6 +60,7 @@ from adjudicator.store.claims_records import (
 )
 from adjudicator.store.claims_writes import (
     Event,
+    LedgerAppend,
     NewDecision,
     claimed_amount,
     digest,
@@ -66,6 +74,7 @@ from adjudicator.store.claims_writes import (
 )
 from adjudicator.store.decisions import Decider
 from adjudicator.store.errors import InvalidRequest, NotFound, StoreError
+from adjudicator.store.ledger import set_cap
 from adjudicator.store.models import DecisionRow
 from adjudicator.store.overrides import Determination
 from adjudicator.store.records import (
@@ -202,6 +211,7 @@ def open_claim(
             )
             session.add(row)
             session.flush()
+            cap = set_cap(session, order_id, document, now)
             event = Event(
                 "claim.opened",
                 "open",
@@ -219,6 +229,7 @@ def open_claim(
                 request_id=request_id,
                 decisions=[NewDecision(document, body)],
                 case=body,
+                ledger=[] if cap is None else [cap],
             )
             created = record_for(row, now, viewer.role, viewer.key_id)
     except IntegrityError as exc:  # a concurrent twin: the same key, or the same open claim
@@ -300,6 +311,19 @@ def _early_evidence(
     return state.revision, case, _decide(decider, case, acting.now)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """What only the service can add to a move: the step's extra, decisions, case, ledger."""
+
+    extra: dict[str, Any] = field(default_factory=dict)
+    decisions: list[NewDecision] = field(default_factory=list)
+    case: dict[str, Any] | None = None
+    ledger: list[LedgerAppend] = field(default_factory=list)
+
+
+_PROPOSING = ("settle", "propose")
+
+
 def _prepare(
     session: Session,
     decider: Decider,
@@ -310,19 +334,24 @@ def _prepare(
     acting: Acting,
     parties: tuple[str, ...],
     early: Early | None = None,
-) -> tuple[dict[str, Any], list[NewDecision], dict[str, Any] | None]:
-    """What only the service can add to a move: (extra for the step, decisions, new case)."""
+) -> Prepared:
+    """Check the move first (refused moves never reach the engine), then add what it needs."""
+    check(state, action, acting, parties)
     if action == "submit_evidence":
-        check(state, action, acting, parties)  # refused moves never reach the engine
         case = _revised_case(session, row, state.revision, body, acting.now)
         if early is not None and early[0] == state.revision and early[1] == case:
             document = early[2]  # decided before the lock, on what is still the latest revision
         else:
             document = _decide(decider, case, acting.now)
         extra = {"revision": state.revision + 1, "recommendation": recommendation(document)}
-        return extra, [NewDecision(document, case)], case
-    if action == "propose" and body.get("kind") == "override":
-        check(state, action, acting, parties)
+        ledger = _cap(session, row, document, acting.now)
+        return Prepared(extra, [NewDecision(document, case)], case, ledger)
+    kind = "settle" if action == "settle" else body.get("kind")
+    if action == "propose" and kind == "confirm":
+        extra, decisions = confirm_decision(session, decider, row, state, acting.now)
+        ledger = [c for d in decisions for c in _cap(session, row, d.document, acting.now)]
+        return Prepared({**extra, **ledger_extra(session, row, state)}, decisions, None, ledger)
+    if action in _PROPOSING and kind == "override":
         original = session.get(DecisionRow, str(state.recommendation["decision_id"]))
         assert original is not None
         refund = body.get("refund") or {}
@@ -336,18 +365,28 @@ def _prepare(
             conditions=None if conditions is None else tuple(conditions),
             justification=str(body.get("justification") or ""),
         )
-        document = determination.document(original.document, str(uuid.uuid4()), rfc3339(acting.now))
-        return {"override": document}, [], None
-    if action == "approve":
-        check(state, action, acting, parties)
-        assert state.proposal is not None
+        document = determination.document(
+            original.document, original.case_document, str(uuid.uuid4()), rfc3339(acting.now)
+        )
+        extra = {"override": document, **new_proposal_id(), **ledger_extra(session, row, state)}
+        return Prepared(extra)
+    if action in _PROPOSING or action == "respond":
+        return Prepared({**new_proposal_id(), **ledger_extra(session, row, state)})
+    if action == "approve" and state.proposal is not None and state.proposal["kind"] == "override":
         document = dict(state.proposal["document"])
         document["decided_at"] = rfc3339(acting.now)
         original = session.get(DecisionRow, str(state.recommendation["decision_id"]))
         assert original is not None
         decision = NewDecision(document, original.case_document, overrides=original.id)
-        return {"decision_id": document["decision_id"]}, [decision], None
-    return {}, [], None
+        return Prepared({"decision_id": document["decision_id"]}, [decision])
+    return Prepared()
+
+
+def _cap(
+    session: Session, row: ClaimRow, document: Mapping[str, Any], now: datetime
+) -> list[LedgerAppend]:
+    change = set_cap(session, row.order_id, document, now)
+    return [] if change is None else [change]
 
 
 def _event_data(action: str, body: Mapping[str, Any], state: ClaimState) -> dict[str, Any]:
@@ -356,7 +395,19 @@ def _event_data(action: str, body: Mapping[str, Any], state: ClaimState) -> dict
         data["decision_id"] = state.recommendation["decision_id"]
     if action in ("propose", "approve") and state.determination is not None:
         data["decision_id"] = state.determination["decision_id"]
+    if action in _PROPOSING and state.proposal is not None:
+        data["proposal_id"] = state.proposal["proposal_id"]
     return data
+
+
+def _event_type(action: str, row_event: str, following: ClaimState) -> str:
+    """The row's event, but a confirm is a determination and an approved agreement a settlement."""
+    if action == "propose" and following.determination is not None:
+        return "claim.determined"
+    agreement = following.agreement or {}
+    if action == "approve" and agreement.get("kind") == "settlement":
+        return "claim.settled"
+    return row_event
 
 
 def act(
@@ -389,7 +440,7 @@ def act(
     now = store.clock()
     early = None
     if action == "submit_evidence":
-        acting = Acting(acting_as, actor.key_id, now)
+        acting = Acting(acting_as, actor.key_id, now, person(actor))
         early = _early_evidence(
             store, decider, claim_ref, body, acting, parties, viewer, idempotency_key
         )
@@ -408,23 +459,21 @@ def act(
                         raise ClaimIdempotencyConflict(idempotency_key, row.ref)
                     return record_for(row, now, viewer.role, viewer.key_id), False
             state = ClaimState.from_json(row.state)
-            acting = Acting(acting_as, actor.key_id, now)
-            extra, decisions, case = _prepare(
-                session, decider, row, state, action, body, acting, parties, early
-            )
-            transition, following = advance(state, action, acting, body, extra, parties)
-            kind = transition.event
-            if action == "propose" and following.determination is not None:
-                kind = "claim.determined"
-            note = str(body.get("text")) if action == "note" else None
+            acting = Acting(acting_as, actor.key_id, now, person(actor))
+            prepared = _prepare(session, decider, row, state, action, body, acting, parties, early)
+            transition, following = advance(state, action, acting, body, prepared.extra, parties)
+            data = _event_data(action, body, following)
+            change, data = move_ledger(session, row, state, following, now, data)
+            if change is not None:
+                prepared.ledger.append(change)
             event = Event(
-                kind,
+                _event_type(action, transition.event, following),
                 action,
                 acting_as,
                 state.status,
                 following,
-                _event_data(action, body, following),
-                note,
+                data,
+                str(body.get("text")) if action == "note" else None,
                 idempotency_key,
                 request if idempotency_key is not None else None,
             )
@@ -435,8 +484,9 @@ def act(
                 now=now,
                 actor=actor,
                 request_id=request_id,
-                decisions=decisions,
-                case=case,
+                decisions=prepared.decisions,
+                case=prepared.case,
+                ledger=prepared.ledger,
             )
             return record_for(row, now, viewer.role, viewer.key_id), True
     except IntegrityError as exc:  # only a concurrent twin with the same key gets here

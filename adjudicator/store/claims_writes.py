@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -125,6 +125,14 @@ def prior_claims(session: Session, order_id: str, sent: Any) -> Any:
     mine = {entry["claim_id"] for entry in ours}
     kept = [e for e in sent if not (isinstance(e, Mapping) and e.get("claim_id") in mine)]
     return kept + ours
+
+
+class LedgerAppend(Protocol):
+    """A ledger change whose audit entry follows the event's (:mod:`.ledger`)."""
+
+    def append(
+        self, session: Session, head: chain.Head, now: datetime, actor: Actor, rid: str | None
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,13 +263,16 @@ def record_event(
     request_id: str | None,
     decisions: Sequence[NewDecision] = (),
     case: dict[str, Any] | None = None,
+    ledger: Sequence[LedgerAppend] = (),
 ) -> None:
     """Store the event with everything it implies, in the caller's transaction.
 
     The claim row (locked, or just inserted) gets its new state; new decisions,
     the new case revision (``case``), the event and its outbox row are
-    written; then the audit head is locked and the audit entries appended, so
-    the chain's lock is held for those few statements only.
+    written; then the audit head is locked and the audit entries appended
+    (the decisions', the event's, then the ledger's: ``ledger`` are the cap
+    changes and movements already written to the order's account), so the
+    chain's lock is held for those few statements only.
     """
     seq = row.event_count + 1
     state = event.state
@@ -322,6 +333,7 @@ def record_event(
         "to_status": state.status,
         "revision": state.revision,
         "data_digest": digest({"data": event.data, "note": event.note}),
+        "state_digest": digest(state.to_json()),
     }
     head = chain.lock_head(session)
     for decision in decisions:
@@ -337,6 +349,8 @@ def record_event(
         payload=payload,
     )
     stored.audit_seq = head.seq
+    for change in ledger:
+        change.append(session, head, now, actor, request_id)
     session.flush()
 
 

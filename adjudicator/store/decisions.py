@@ -38,7 +38,7 @@ from adjudicator.store.actor import Actor
 from adjudicator.store.crosscheck import document_digest
 from adjudicator.store.errors import IdempotencyConflict, InvalidRequest, NotFound, StoreError
 from adjudicator.store.models import Base, DecisionRow
-from adjudicator.store.overrides import Determination, designated_inspection_fee
+from adjudicator.store.overrides import Determination
 from adjudicator.store.queries import with_overrides
 from adjudicator.store.records import (
     IDEMPOTENCY_KEY_MAX,
@@ -267,10 +267,9 @@ def override_decision(
         raise NotFound("decision", decision_id)
     now = store.clock()
     new_id = str(uuid.uuid4())
-    fee_limit = designated_inspection_fee(
-        original.case_document, original.ruleset_version, original.document
+    document = determination.document(
+        original.document, original.case_document, new_id, rfc3339(now)
     )
-    document = determination.document(original.document, new_id, rfc3339(now), fee_limit)
     justification = document["reasons"][0]["message"]
     values: dict[str, Any] = {
         "id": new_id,

@@ -25,6 +25,7 @@ from adjudicator.store.actor import Actor
 from adjudicator.store.errors import DatabaseUnavailable, InvalidRequest, NotFound
 from adjudicator.store.models import ApiKeyRow, Base
 from adjudicator.store.store import Store
+from adjudicator.store.users_models import UserRow
 
 ROLES = ("system", "staff", "auditor", "admin")
 PREFIX = "adj_"
@@ -33,9 +34,10 @@ _ID_LENGTH = 12
 _TOKEN = re.compile(r"adj_([a-z0-9]{12})_([A-Za-z0-9_-]{43})")
 _NAME_MAX = 200
 _KEYS = Base.metadata.tables["api_keys"]
-_FIND_KEY = select(_KEYS.c.name, _KEYS.c.role, _KEYS.c.key_hash, _KEYS.c.revoked_at).where(
-    _KEYS.c.id == bindparam("key_id")
-)
+_FIND_KEY = select(
+    _KEYS.c.name, _KEYS.c.role, _KEYS.c.key_hash, _KEYS.c.revoked_at, _KEYS.c.user_id
+).where(_KEYS.c.id == bindparam("key_id"))
+_ROLE_RANK = {"auditor": 0, "staff": 1, "admin": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class KeyInfo:
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    user_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values."""
@@ -54,29 +57,61 @@ class KeyInfo:
             "key_id": self.key_id,
             "name": self.name,
             "role": self.role,
+            "user_id": self.user_id,
             "created_at": self.created_at.isoformat(),
             "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
         }
 
 
 def _info(row: ApiKeyRow) -> KeyInfo:
-    return KeyInfo(row.id, row.name, row.role, row.created_at, row.revoked_at)
+    return KeyInfo(row.id, row.name, row.role, row.created_at, row.revoked_at, row.user_id)
 
 
 def _hash(secret: bytes, token: str) -> str:
     return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()
 
 
+def _bound_user(
+    store: Store, user: str | None, role: str, errors: dict[str, list[str]]
+) -> int | None:
+    """The id of the console user ``user`` (a name) a new key of ``role`` belongs to."""
+    if user is None:
+        return None
+    with store.db.autocommit() as session:
+        found = session.execute(
+            select(UserRow.id, UserRow.role).where(UserRow.name == user.strip())
+        ).one_or_none()
+    if found is None:
+        errors["user"] = [f"No console user is named {user.strip()!r}."]
+        return None
+    if role not in _ROLE_RANK or _ROLE_RANK[role] > _ROLE_RANK.get(found.role, -1):
+        errors["user"] = [f"A {found.role} user cannot hold a {role} key."]
+        return None
+    return int(found.id)
+
+
 def create_key(
-    store: Store, *, role: str, name: str, actor: Actor, request_id: str | None = None
+    store: Store,
+    *,
+    role: str,
+    name: str,
+    actor: Actor,
+    user: str | None = None,
+    request_id: str | None = None,
 ) -> tuple[KeyInfo, str]:
-    """Create a key for ``role``; return its info and the key itself (shown this once)."""
+    """Create a key for ``role``; return its info and the key itself (shown this once).
+
+    ``user`` (a console user's name) binds the key to that person: four eyes on
+    money treats the key and the user's console login as one pair of eyes, and
+    a staff or admin key must be bound to propose, approve or decline.
+    """
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
     name = name.strip()
     if not name or len(name) > _NAME_MAX or "\x00" in name:
         errors["name"] = [f"Must be 1 to {_NAME_MAX} printable characters."]
+    user_id = _bound_user(store, user, role, errors) if role in ROLES else None
     if errors:
         raise InvalidRequest("invalid key", errors)
     key_id = "".join(secrets.choice(_ID_CHARS) for _ in range(_ID_LENGTH))
@@ -89,6 +124,7 @@ def create_key(
         "key_hash": _hash(store.key_secret, token),
         "created_at": now,
         "revoked_at": None,
+        "user_id": user_id,
     }
     chain.record(
         store.db,
@@ -99,9 +135,9 @@ def create_key(
         action="key.created",
         subject=key_id,
         request_id=request_id,
-        payload={"key_id": key_id, "name": name, "role": role},
+        payload={"key_id": key_id, "name": name, "role": role, "user_id": user_id},
     )
-    return KeyInfo(key_id, name, role, now, None), token
+    return KeyInfo(key_id, name, role, now, None, user_id), token
 
 
 def count_keys(store: Store) -> int:
@@ -160,4 +196,4 @@ def authenticate(store: Store, token: str) -> Actor | None:
     valid = hmac.compare_digest(presented, stored)
     if found is None or not valid or found.revoked_at is not None:
         return None
-    return Actor(key_id=match.group(1), name=found.name, role=found.role)
+    return Actor(key_id=match.group(1), name=found.name, role=found.role, user_id=found.user_id)

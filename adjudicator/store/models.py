@@ -108,6 +108,7 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("console_users.id"))
 
 
 class AuditEntryRow(Base):
@@ -169,5 +170,6 @@ from adjudicator.store import audit_models  # noqa: E402, F401  (checkpoints)
 from adjudicator.store import claims_models as _claims_models  # noqa: E402, F401
 from adjudicator.store import governance_models as _governance_models  # noqa: E402,F401
 from adjudicator.store import hardening_models as _hardening_models  # noqa: E402, F401
+from adjudicator.store import ledger_models as _ledger_models  # noqa: E402, F401  (money)
 from adjudicator.store import users_models as _users_models  # noqa: E402, F401  (console)
 from adjudicator.store import webhook_models as _webhook_models  # noqa: E402, F401

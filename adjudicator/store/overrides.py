@@ -82,11 +82,17 @@ class Determination:
     def document(
         self,
         original: dict[str, Any],
+        case: Mapping[str, Any],
         decision_id: str,
         decided_at: str,
-        fee_limit: Decimal | None = None,
     ) -> dict[str, Any]:
-        """The new decision document built on ``original``; raises :class:`InvalidRequest`."""
+        """The new decision document built on ``original`` (decided on ``case``).
+
+        Every path that overrides (the decisions API, a claim's proposal, the
+        console) comes here, so the fee limit is computed here, from the case,
+        and cannot be left out. Raises :class:`InvalidRequest`.
+        """
+        fee_limit = designated_inspection_fee(case, str(original["ruleset"]["version"]), original)
         errors: dict[str, list[str]] = {}
         currency = str(original["refund"]["currency"])
         upheld = self.outcome in UPHELD
@@ -113,7 +119,7 @@ class Determination:
                 errors["refund.amount"] = [f"Must not exceed the cap of the decision, {cap}."]
         if fee is not None and not upheld and fee != 0:
             errors["fee_reimbursement.amount"] = ["Only an upheld outcome reimburses a fee."]
-        elif fee is not None and fee_limit is not None and fee > fee_limit:
+        elif fee is not None and fee > fee_limit:
             errors["fee_reimbursement.amount"] = [
                 f"Must not exceed the designated inspection's fee, {fee_limit}."
             ]

@@ -17,6 +17,7 @@ from servicekit import KEY_SECRET, ROLES, StepClock, auth, make_case, reset  # n
 
 from adjudicator import Adjudicator  # noqa: E402
 from adjudicator.store import Actor, Store, create_key, revoke_key  # noqa: E402
+from adjudicator.store.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -53,10 +54,15 @@ def store(app: Flask) -> Store:
 def keys(app: Flask) -> dict[str, str]:
     """A fresh database with one key per role, plus a revoked one (``"revoked"``)."""
     reset(store(app))
+    for role in ("staff", "admin"):  # their keys belong to a person (four eyes on money)
+        create_user(store(app), name=role, role=role, password="a long password", actor=OPERATOR)
     made = {
-        role: create_key(store(app), role=role, name=f"{role}-key", actor=OPERATOR)[1]
+        role: create_key(
+            store(app), role=role, name=f"{role}-key", actor=OPERATOR,
+            user=role if role in ("staff", "admin") else None,
+        )[1]
         for role in ROLES
-    }
+    }  # fmt: skip
     info, made["revoked"] = create_key(store(app), role="admin", name="old", actor=OPERATOR)
     revoke_key(store(app), info.key_id, actor=OPERATOR)
     return made

@@ -19,6 +19,7 @@ from servicekit import KEY_SECRET, ROLES, auth, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
 from adjudicator.store import Actor, create_key  # noqa: E402
+from adjudicator.store.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -52,10 +53,14 @@ def http(claims_app: Flask, clock: MovableClock) -> FlaskClient:
 def keys(claims_app: Flask) -> dict[str, str]:
     store = claims_app.extensions["adjudicator"].store
     reset(store)
+    for name in ("ada", "bo"):
+        create_user(store, name=name, role="staff", password="a long password", actor=OPERATOR)
     made = {
         role: create_key(store, role=role, name=f"{role}-key", actor=OPERATOR)[1] for role in ROLES
     }
-    made["staff2"] = create_key(store, role="staff", name="second", actor=OPERATOR)[1]
+    made["staff"] = create_key(store, role="staff", name="ada's", actor=OPERATOR, user="ada")[1]
+    made["staff2"] = create_key(store, role="staff", name="bo's", actor=OPERATOR, user="bo")[1]
+    made["unbound"] = create_key(store, role="staff", name="old staff key", actor=OPERATOR)[1]
     made["system2"] = create_key(store, role="system", name="other", actor=OPERATOR)[1]
     return made
 
@@ -131,9 +136,10 @@ def test_platform_review_four_eyes_and_the_decision_behind_it(
     assert no_reason.status_code == 422 and "justification" in no_reason.get_json()["errors"]
     proposed = post(http, keys["staff"], f"/v1/claims/{ref}/propose", override)
     assert proposed.get_json()["status"] == "pending_approval"
-    own = post(http, keys["staff"], f"/v1/claims/{ref}/approve", {})
+    reviewed = {"proposal_id": proposed.get_json()["proposal"]["proposal_id"]}
+    own = post(http, keys["staff"], f"/v1/claims/{ref}/approve", reviewed)
     assert own.status_code == 403
-    approved = post(http, keys["staff2"], f"/v1/claims/{ref}/approve", {}).get_json()
+    approved = post(http, keys["staff2"], f"/v1/claims/{ref}/approve", reviewed).get_json()
     assert approved["status"] == "pending" and approved["determination"]["kind"] == "override"
     decision = http.get(
         f"/v1/decisions/{approved['determination']['decision_id']}", headers=auth(keys["auditor"])

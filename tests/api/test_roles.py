@@ -65,13 +65,14 @@ ROUTES: list[tuple[str, str, frozenset[str] | None, int, Any]] = [
             ("assign", {"staff"}, 200, {"assignee": "user:1"}),
             ("note", {"staff"}, 200, {"text": "called"}),
             ("propose", {"staff"}, 409, {"kind": "confirm"}),
-            ("approve", {"staff"}, 409, {}),
-            ("decline", {"staff"}, 409, {}),
-            ("settle", {"staff"}, 200, {"refund": {"amount": "0"}}),
+            ("approve", {"staff"}, 409, {"proposal_id": NO_SUCH}),
+            ("decline", {"staff"}, 409, {"proposal_id": NO_SUCH}),
+            ("settle", {"staff"}, 200, {"refund": {"amount": "0"}, "terms": "signed"}),
             ("refund_initiated", {"system", "staff"}, 409, {"payout_reference": "PAY-1"}),
             ("refund_completed", {"system", "staff"}, 409, {}),
         ]
     ),
+    ("GET", "/v1/orders/{order_id}/ledger", frozenset({"system", "staff", "auditor"}), 200, None),
     # rules governance: admin only to act; a role allowed past the key check gets the
     # status its (empty) database gives: no such replay/request, nothing to roll back
     ("POST", "/v1/replays", ADMIN, 202, {"candidate": "{version}"}),
@@ -142,6 +143,7 @@ def test_route_by_role(
         seq=1,
         webhook_id=subscription.webhook_id,
         claim_ref=claim["claim_ref"],
+        order_id=claim["order_id"],
         replay_id=NO_SUCH,
         request_id=NO_SUCH,
     )

@@ -10,7 +10,12 @@ from claimkit import FILED, STAFF_A, STAFF_B, SYSTEM, MovableClock, filed_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, InvalidCase
-from adjudicator.lifecycle import ActionForbidden, InvalidTransition, StaleProposal
+from adjudicator.lifecycle import (
+    ActionForbidden,
+    InvalidTransition,
+    ReplacedProposal,
+    StaleProposal,
+)
 from adjudicator.store import Store, get_decision, verify_audit
 from adjudicator.store.claims import (
     ClaimExists,
@@ -65,7 +70,8 @@ def test_open_stores_the_claim_its_revision_decision_event_audit_and_outbox(
     decision = get_decision(store, claim["recommendation"]["decision_id"])
     assert decision.case is not None and decision.case["as_of"].startswith("2024-04-20T11:00")
     assert count(store, ClaimRevisionRow) == count(store, ClaimEventRow) == 1
-    assert count(store, OutboxRow) == 1 and count(store, AuditEntryRow) == 2
+    # the decision, the event, and the order's new cap account (ledger.cap)
+    assert count(store, OutboxRow) == 1 and count(store, AuditEntryRow) == 3
     events = claim_events(store, record.ref, STAFF)
     assert [e.type for e in events] == ["claim.opened"] and events[0].audit_seq == 2
     assert verify_audit(store).ok
@@ -182,13 +188,19 @@ def test_a_whole_dispute_with_evidence_and_four_eyes(
         "refund": {"amount": "8000.00"},
         "justification": "partial shipment agreed",
     }
-    act(store, adjudicator, ref, "propose", override, STAFF_A)
+    first, _ = act(store, adjudicator, ref, "propose", override, STAFF_A)
+    assert first.state.proposal is not None
+    reviewed = {"proposal_id": first.state.proposal["proposal_id"]}
     with pytest.raises(ActionForbidden):
-        act(store, adjudicator, ref, "approve", {}, STAFF_A)
+        act(store, adjudicator, ref, "approve", reviewed, STAFF_A)
     act(store, adjudicator, ref, "submit_evidence", {"shipments": []}, SYSTEM, party="buyer")
     assert get_claim(store, ref, STAFF).state.proposal is None  # evidence cleared it
-    act(store, adjudicator, ref, "propose", override, STAFF_A)
-    record, _ = act(store, adjudicator, ref, "approve", {}, STAFF_B)
+    second, _ = act(store, adjudicator, ref, "propose", override, STAFF_A)
+    assert second.state.proposal is not None
+    with pytest.raises(ReplacedProposal):  # an approval of the first does not grant the second
+        act(store, adjudicator, ref, "approve", reviewed, STAFF_B)
+    reviewed = {"proposal_id": second.state.proposal["proposal_id"]}
+    record, _ = act(store, adjudicator, ref, "approve", reviewed, STAFF_B)
     claim = record.to_dict()
     assert claim["stage"] == "refund" and claim["status"] == "pending"
     determined = get_decision(store, claim["determination"]["decision_id"])
@@ -225,7 +237,9 @@ def test_approving_a_proposal_on_an_older_revision_is_stale(
         "refund": {"amount": "0"},
         "justification": "no",
     }
-    act(store, adjudicator, ref, "propose", override, STAFF_A)
+    proposed, _ = act(store, adjudicator, ref, "propose", override, STAFF_A)
+    assert proposed.state.proposal is not None
+    reviewed = {"proposal_id": proposed.state.proposal["proposal_id"]}
     with pytest.raises(StaleProposal):
         from adjudicator.store.claims_models import ClaimRow
 
@@ -233,7 +247,7 @@ def test_approving_a_proposal_on_an_older_revision_is_stale(
             row = session.get(ClaimRow, ref)
             assert row is not None
             row.state = {**row.state, "revision": row.state["revision"] + 1}
-        act(store, adjudicator, ref, "approve", {}, STAFF_B)
+        act(store, adjudicator, ref, "approve", reviewed, STAFF_B)
 
 
 def test_notes_are_internal_and_actions_are_idempotent(

@@ -15,8 +15,8 @@ from adjudicator.store.claims_models import ClaimRow
 from adjudicator.store.queue import QueueFilter
 
 SYSTEM = Actor(key_id="sys-1", name="orders", role="system")
-ANN = Actor(key_id="user:1", name="ann", role="staff")
-BEN = Actor(key_id="user:2", name="ben", role="staff")
+ANN = Actor(key_id="user:1", name="ann", role="staff", user_id=1)
+BEN = Actor(key_id="user:2", name="ben", role="staff", user_id=2)
 
 
 def _refs(store: Store, tab: str, viewer: Actor, **more: str) -> set[str]:

@@ -12,8 +12,8 @@ from adjudicator.store import Actor
 
 FILED = datetime(2024, 4, 20, 10, 0, tzinfo=UTC)  # worked example 1's filing time
 SYSTEM = Actor(key_id="sys-key", name="orders", role="system")
-STAFF_A = Actor(key_id="user:1", name="Ada", role="staff")
-STAFF_B = Actor(key_id="user:2", name="Bo", role="staff")
+STAFF_A = Actor(key_id="user:1", name="Ada", role="staff", user_id=1)
+STAFF_B = Actor(key_id="user:2", name="Bo", role="staff", user_id=2)
 
 
 def filed_case(*, filed_at: datetime = FILED, **kwargs: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from adjudicator.store.governance_models import (
     ReplayRow,
     RulesetActivationRow,
 )
+from adjudicator.store.ledger_models import LedgerEntryRow, OrderAccountRow
 from adjudicator.store.models import (
     GENESIS_HASH,
     ApiKeyRow,
@@ -122,8 +123,8 @@ def reset(store: Store) -> None:
             session.execute(delete(governance))
         session.execute(delete(AuditEntryRow))
         for table in (
-            WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow,
-            ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow,
+            WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow, LedgerEntryRow,
+            OrderAccountRow, ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow,
         ):  # fmt: skip
             session.execute(delete(table))
         session.execute(delete(CheckpointRow))

@@ -62,7 +62,8 @@ def state_in(status: str) -> ClaimState:
         request = {"party": "supplier", "what": "B/L", "due": "2024-05-01T00:00:00Z"}
         state = state.moved(status, evidence_request=request)
     if status == "pending_approval":
-        proposal = {**OVERRIDE_DOC, "by": "staff-a", "revision": 1, "kind": "override"}
+        proposal = {**OVERRIDE_DOC, "by": "user:1", "revision": 1, "kind": "override",
+                    "proposal_id": "p-1"}  # fmt: skip
         state = state.moved(status, proposal=proposal)
     if status in ("refund_pending", "refund_initiated"):
         state = state.moved(status, refund={"amount": "100.00", "currency": "USD"})
@@ -73,7 +74,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "respond": {"kind": "refund", "refund": {"amount": "100.00"}, "message": "sorry"},
     "request_evidence": {"party": "buyer", "what": "photos", "due": LATER + timedelta(days=3)},
     "propose": {"kind": "confirm"},
-    "settle": {"refund": {"amount": "50.00"}},
+    "settle": {"refund": {"amount": "50.00"}, "terms": "signed by both on 2024-05-02"},
+    "approve": {"proposal_id": "p-1"},
+    "decline": {"proposal_id": "p-1"},
     "assign": {"assignee": "user:7"},
     "note": {"text": "checked"},
     "refund_initiated": {"payout_reference": "PAY-1"},
@@ -91,7 +94,7 @@ def test_every_status_and_action_follows_the_table(status: str, action: str) -> 
     state = state_in(status)
     candidates = [row for row in TABLE if row.action == action and status in row.sources]
     for party in PARTIES:
-        acting = Acting(party, "staff-b", LATER)
+        acting = Acting(party, "staff-b", LATER, "user:2")
         body, extra = BODIES.get(action, {}), EXTRA.get(action, {})
         if not candidates:
             with pytest.raises(InvalidTransition) as refused:
@@ -144,13 +147,14 @@ def test_available_actions_give_the_reason_escalation_is_not_yet_allowed() -> No
 
 def test_four_eyes_the_proposer_may_not_approve_and_an_old_proposal_is_stale() -> None:
     state = state_in("pending_approval")
-    with pytest.raises(ActionForbidden):
-        advance(state, "approve", Acting("staff", "staff-a", LATER), {}, {"decision_id": "d"})
+    named = {"proposal_id": "p-1"}
+    with pytest.raises(ActionForbidden):  # another key of the same person is the same eyes
+        advance(state, "approve", Acting("staff", "key-2", LATER, "user:1"), named, {})
     newer = state.moved("pending_approval", revision=2)
     with pytest.raises(StaleProposal):
-        advance(newer, "approve", Acting("staff", "staff-b", LATER), {}, {"decision_id": "d"})
+        advance(newer, "approve", Acting("staff", "staff-b", LATER, "user:2"), named, {})
     _, approved = advance(
-        state, "approve", Acting("staff", "staff-b", LATER), {}, {"decision_id": "d-2"}
+        state, "approve", Acting("staff", "staff-b", LATER, "user:2"), named, {"decision_id": "d-2"}
     )
     assert approved.status == "refund_pending"
     assert approved.determination is not None and approved.determination["decision_id"] == "d-2"
@@ -190,7 +194,7 @@ def test_evidence_lapse_cancels_a_buyer_request_and_returns_a_supplier_one() -> 
 
 
 def test_confirm_is_a_determination_and_an_override_waits_for_approval() -> None:
-    staff = Acting("staff", "staff-a", LATER)
+    staff = Acting("staff", "staff-a", LATER, "user:1")
     _, confirmed = advance(state_in("awaiting_staff"), "propose", staff, {"kind": "confirm"})
     assert confirmed.status == "refund_pending"
     assert (
