@@ -21,6 +21,7 @@ from collections.abc import Callable
 from adjudicator.store import Store
 from adjudicator.store.checkpoints import checkpoint_job
 from adjudicator.store.claims_jobs import auto_escalate, lapse_evidence
+from adjudicator.store.reconcile import reconcile_job
 from adjudicator.store.replays import abandon_stale_replays
 from adjudicator.webhooks import deliver_due, dispatch_outbox
 from adjudicator.webhooks.retention import prune_webhook_log
@@ -36,6 +37,7 @@ JOBS: dict[str, Job] = {
     "webhooks.prune": prune_webhook_log,
     "audit.checkpoint": checkpoint_job,
     "replays.abandon": abandon_stale_replays,
+    "money.reconcile": reconcile_job,
 }
 
 

@@ -8,6 +8,8 @@
 - ``adjudicator_decision_duration_seconds``: the engine's ``decide`` call
 - ``adjudicator_audit_chain_length``: entries in the audit chain, read from the
   chain head (one row) when scraped
+- ``adjudicator_money_discrepancies``, ``adjudicator_money_reconciled_timestamp_seconds``:
+  the worker's latest hourly ``money reconcile`` (read from its stored run when scraped)
 
 Under ``adjudicator serve`` each worker writes its samples to the
 ``PROMETHEUS_MULTIPROC_DIR`` that ``serve`` made, and a scrape merges every
@@ -37,6 +39,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from adjudicator.store import Decider, Store, chain_length
+from adjudicator.store.reconcile import last_run
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 ENGINE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -71,6 +74,44 @@ class AuditChainCollector:
         yield gauge
 
 
+class MoneyReconcileCollector:
+    """The worker's latest ``money reconcile``: its discrepancies and when it ran.
+
+    No sample until a reconciliation has run (a fresh service, or no worker).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "adjudicator_money_discrepancies",
+                "Disagreements the latest money reconcile found between claim events, "
+                "ledger rows and claim rows (0: every order's ledger agrees).",
+            ),
+            GaugeMetricFamily(
+                "adjudicator_money_reconciled_timestamp_seconds",
+                "When the latest money reconcile ran (Unix time).",
+            ),
+        )
+
+    def describe(self) -> Iterator[Metric]:
+        """The gauges without samples (registering must not query the database)."""
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        """The latest run's count and time, when there is one."""
+        found, when = self._families()
+        run = last_run(self._store)
+        if run is not None:
+            found.add_metric([], run.discrepancies)
+            when.add_metric([], run.at.timestamp())
+        yield found
+        yield when
+
+
 class Metrics:
     """The metrics of one app, and the registry a scrape reads."""
 
@@ -101,6 +142,7 @@ class Metrics:
         else:
             self.registry = own
         self.registry.register(AuditChainCollector(store))
+        self.registry.register(MoneyReconcileCollector(store))
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         """Record one answered request (and the decision it stored, if any)."""

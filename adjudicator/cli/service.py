@@ -289,6 +289,9 @@ def register(main: click.Group) -> None:
     main.add_command(_worker_command())
     importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
     main.add_command(users_group)
+    from adjudicator.cli.money import money_group
+
+    main.add_command(money_group)
 
 
 def _worker_command() -> click.Command:

@@ -291,6 +291,8 @@ def verify_audit(store: Store) -> VerifyReport:
         .limit(1)
     )
     with store.db.read() as session:
+        if store.db.dialect == "postgresql":  # one snapshot: the head and the rows it speaks for
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID)).scalar_one()
         head_seq, head_hash = head.seq, head.hash
         checkpoint = session.execute(newest).scalar_one_or_none()

@@ -7,9 +7,15 @@ tables it speaks for were not either:
   carries the digest of the decision document and of its case document; a
   decision row whose documents no longer match, a recorded decision that is
   gone, or a decision no entry recorded is named;
-- API keys: replaying the ``key.*`` entries gives each key's role and whether
-  it is revoked; a role raised or a revocation undone in the database, a key
-  no entry created, or a created key that is gone is named.
+- API keys: replaying the ``key.*`` entries gives each key's name, role, the
+  user it is bound to (entries that carry ``user_id``) and whether it is
+  revoked; a name, role or user changed or a revocation undone in the
+  database, a key no entry created, or a created key that is gone is named;
+- console users (:mod:`.users_crosscheck`): name, role, lock, password hash;
+- ruleset activations and requests (:mod:`.activation_crosscheck`);
+- claims (:mod:`.claims_crosscheck`): status, state, determination, refund;
+- claim events and case revisions (:mod:`.claim_events_crosscheck`);
+- the order ledger's entries and accounts (:mod:`.ledger_crosscheck`).
 
 :data:`ROW_CHECKS` lists them; ``verify_audit`` runs each in turn once the
 chain holds. Another table joins with one function ``(session, head_seq) ->
@@ -26,7 +32,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudicator.canonical import canonical_json, case_digest, sha256_hex
+from adjudicator.store.activation_crosscheck import first_activation_mismatch
+from adjudicator.store.claim_events_crosscheck import (
+    first_event_mismatch,
+    first_revision_mismatch,
+)
+from adjudicator.store.claims_crosscheck import first_claim_mismatch
 from adjudicator.store.keys import ROLES
+from adjudicator.store.ledger_crosscheck import (
+    first_account_mismatch,
+    first_ledger_entry_mismatch,
+)
 from adjudicator.store.models import ApiKeyRow, AuditEntryRow, DecisionRow
 from adjudicator.store.users_crosscheck import first_user_mismatch
 
@@ -157,24 +173,40 @@ def first_key_mismatch(session: Session, head_seq: int) -> Mismatch | None:
     """
     recorded = replay(session, head_seq, KEY_ACTIONS)
     rows = session.execute(
-        select(ApiKeyRow.id, ApiKeyRow.role, ApiKeyRow.revoked_at).order_by(ApiKeyRow.id)
+        select(
+            ApiKeyRow.id, ApiKeyRow.name, ApiKeyRow.role, ApiKeyRow.revoked_at, ApiKeyRow.user_id
+        ).order_by(ApiKeyRow.id)
     ).all()
     found = set()
     problems: list[Mismatch] = []
-    for key_id, role, revoked_at in rows:
+    for key_id, name, role, revoked_at, user_id in rows:
         found.add(key_id)
         entry = recorded.get(key_id)
         if entry is None or "key.created" not in entry.actions:
             problems.append((head_seq, "unrecorded", f"key {key_id} has no key.created entry"))
             continue
+        created = entry.actions["key.created"]
         wanted = entry.fields.get("role")
         if role != wanted:
             how = "raised" if _rank(role) > _rank(str(wanted)) else "changed"
             detail = (
                 f"key {key_id}: its role was {how} in the database from {wanted!r} "
-                f"(entry {entry.actions['key.created']}) to {role!r} with no audit entry"
+                f"(entry {created}) to {role!r} with no audit entry"
             )
-            problems.append((entry.actions["key.created"], "changed", detail))
+            problems.append((created, "changed", detail))
+        if name != entry.fields.get("name"):
+            detail = (
+                f"key {key_id}: its name was changed in the database from "
+                f"{entry.fields.get('name')!r} (entry {created}) to {name!r} with no audit entry"
+            )
+            problems.append((created, "changed", detail))
+        # key.created entries written before keys were bound to users carry no user_id
+        if "user_id" in entry.fields and user_id != entry.fields["user_id"]:
+            detail = (
+                f"key {key_id}: its user was changed in the database from "
+                f"{entry.fields['user_id']!r} (entry {created}) to {user_id!r} with no audit entry"
+            )
+            problems.append((created, "changed", detail))
         revoked = entry.actions.get("key.revoked")
         if revoked is not None and revoked_at is None:
             detail = f"key {key_id}: its revocation (entry {revoked}) was undone in the database"
@@ -195,7 +227,17 @@ def first_decision_mismatch(session: Session, head_seq: int) -> Mismatch | None:
 
 
 # Run in order by verify_audit once the chain holds; the first mismatch is reported.
-ROW_CHECKS: list[RowCheck] = [first_decision_mismatch, first_key_mismatch, first_user_mismatch]
+ROW_CHECKS: list[RowCheck] = [
+    first_decision_mismatch,
+    first_key_mismatch,
+    first_user_mismatch,
+    first_activation_mismatch,
+    first_event_mismatch,
+    first_revision_mismatch,
+    first_claim_mismatch,
+    first_ledger_entry_mismatch,
+    first_account_mismatch,
+]
 
 
 def first_row_mismatch(session: Session, head_seq: int) -> Mismatch | None:

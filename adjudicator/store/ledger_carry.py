@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from adjudicator.money import format_minor, to_minor
 from adjudicator.store import chain
 from adjudicator.store.actor import Actor
+from adjudicator.store.ledger import gross_cap
 
 ACTOR = Actor(key_id=None, name="migration 0009", role="admin")
 _CLAIMS = sa.table(
@@ -54,11 +55,6 @@ _ENTRIES = sa.table(
 _HELD = ("refund_pending", "refund_initiated")
 
 
-def _gross(document: dict[str, Any]) -> Decimal:
-    money = document["money"]
-    return max(min(Decimal(money["assurance_amount"]), Decimal(money["covered_payments"])), 0)
-
-
 def carry_over(session: Session, now: datetime) -> int:
     """Open an account for every order with claims and enter their holds and payouts.
 
@@ -76,7 +72,7 @@ def carry_over(session: Session, now: datetime) -> int:
         document = session.execute(
             sa.select(_DECISIONS.c.document).where(_DECISIONS.c.id == latest)
         ).scalar_one()
-        decided = to_minor(_gross(document), currency)
+        decided = to_minor(gross_cap(document), currency)
         moves = []
         for claim in claims:
             amount = to_minor(Decimal(str((claim.state.get("refund") or {}).get("amount") or 0)),

@@ -12,11 +12,14 @@
   cannot both take the last of the cap.
 - ``ledger_entries``: every hold, release and payout, with the audit entry that
   recorded it.
+- ``money_reconcile_runs``: the worker's hourly reconciliations (``/metrics``
+  exports the latest count of discrepancies).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,3 +70,17 @@ class LedgerEntryRow(Base):
         CheckConstraint("kind IN ('hold', 'release', 'payout')", name="ck_ledger_entries_kind"),
         Index("ix_ledger_entries_order", "order_id", "currency", "id"),
     )
+
+
+class ReconcileRunRow(Base):
+    """One run of the worker's hourly ``money reconcile``: when, and what it found."""
+
+    __tablename__ = "money_reconcile_runs"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime]
+    orders: Mapped[int] = mapped_column(Integer)
+    discrepancies: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]]

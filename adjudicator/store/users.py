@@ -9,8 +9,9 @@ password is refused with the time the lock ends.
 Every change a user's standing depends on is an audit entry whose subject is
 ``user:<id>``: ``user.created`` (by the operator), ``user.locked`` (by the
 failed logins), ``user.unlocked`` (by an operator), and ``user.login`` /
-``user.logout`` (by the user). The state entries carry the role and the lock,
-so :mod:`adjudicator.store.users_crosscheck` can name a row changed behind the
+``user.logout`` (by the user). The state entries carry the name, the role, the
+lock and a digest of the password hash, so
+:mod:`adjudicator.store.users_crosscheck` can name a row changed behind the
 chain's back. Console actions are recorded with :func:`user_actor` as actor.
 
 Errors (under :class:`~adjudicator.store.errors.StoreError`):
@@ -19,6 +20,7 @@ Errors (under :class:`~adjudicator.store.errors.StoreError`):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,17 +88,28 @@ def user_subject(user_id: int) -> str:
 
 def user_actor(user: UserInfo) -> Actor:
     """The actor of a console action: the user, with their role."""
-    return Actor(key_id=user_subject(user.user_id), name=user.name, role=user.role)
+    return Actor(
+        key_id=user_subject(user.user_id), name=user.name, role=user.role, user_id=user.user_id
+    )
+
+
+def password_digest(password_hash: str) -> str:
+    """``sha256:<hex>`` of a stored password hash: what the log keeps of it (never the hash)."""
+    return "sha256:" + hashlib.sha256(password_hash.encode("utf-8")).hexdigest()
 
 
 def state_payload(row: UserRow) -> dict[str, Any]:
-    """What a user's state entries record: id, name, role and lock (checked by verify)."""
+    """What a user's state entries record: id, name, role, lock and a digest of the password hash.
+
+    :mod:`adjudicator.store.users_crosscheck` holds the row to the latest of them.
+    """
     until = row.locked_until
     return {
         "user_id": row.id,
         "name": row.name,
         "role": row.role,
         "locked_until": None if until is None else chain.format_time(until),
+        "password_digest": password_digest(row.password_hash),
     }
 
 

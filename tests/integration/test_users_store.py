@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,10 +39,11 @@ def test_a_user_is_created_with_an_argon2id_hash_and_an_audit_entry(store: Store
         row = session.get(UserRow, user_id)
         assert row is not None
         assert row.password_hash.startswith("$argon2id$") and PASSWORD not in row.password_hash
+        digest = "sha256:" + hashlib.sha256(row.password_hash.encode("utf-8")).hexdigest()
     (entry,) = list_audit(store, action="user.created").items
     assert entry.subject == f"user:{user_id}"
     assert entry.payload == {"user_id": user_id, "name": "alice", "role": "staff",
-                             "locked_until": None}  # fmt: skip
+                             "locked_until": None, "password_digest": digest}  # fmt: skip
     assert verify_audit(store).ok
 
 
@@ -69,7 +72,9 @@ def test_log_in_checks_the_password_and_records_the_login(store: Store) -> None:
         ("user.login", f"user:{user_id}", "alice"),
         ("user.logout", f"user:{user_id}", "alice"),
     ]
-    assert user_actor(user) == Actor(key_id=f"user:{user_id}", name="alice", role="staff")
+    assert user_actor(user) == Actor(
+        key_id=f"user:{user_id}", name="alice", role="staff", user_id=user_id
+    )
 
 
 def test_five_failures_lock_the_account_for_15_minutes(store: Store, clock: StepClock) -> None:

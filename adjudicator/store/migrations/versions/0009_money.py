@@ -4,6 +4,7 @@
   the CHECK constraint ``held + paid <= cap`` is the invariant of lifecycle
   v1.1, kept by the database itself.
 - ``ledger_entries``: every hold, release and payout, with its audit entry.
+- ``money_reconcile_runs``: the worker's hourly reconciliations.
 - ``api_keys.user_id``: the console user a staff or admin key belongs to, so
   four eyes on money counts persons, not keys.
 
@@ -71,11 +72,25 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('hold', 'release', 'payout')", name="ck_ledger_entries_kind"),
     )
     op.create_index("ix_ledger_entries_claim_ref", "ledger_entries", ["claim_ref"])
+    op.create_table(
+        "money_reconcile_runs",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("discrepancies", sa.Integer(), nullable=False),
+        sa.Column("report", sa.JSON(), nullable=False),
+    )
     op.create_index("ix_ledger_entries_order", "ledger_entries", ["order_id", "currency", "id"])
     carry_over(Session(bind=op.get_bind()), datetime.now(UTC))
 
 
 def downgrade() -> None:
+    op.drop_table("money_reconcile_runs")
     op.drop_table("ledger_entries")
     op.drop_table("order_accounts")
     with op.batch_alter_table("api_keys") as batch:
