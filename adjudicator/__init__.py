@@ -6,17 +6,17 @@ here touches a clock, a database, the network or Flask: the service around it
 loads, calls, stores and audits (see ``adjudicator/README.md``).
 """
 
-from adjudicator.canonical import case_digest
-from adjudicator.decide import Adjudicator, decide, load_catalog, load_ruleset
-from adjudicator.decision import Decision
-from adjudicator.errors import (
+from adjudicator.core.canonical import case_digest
+from adjudicator.core.decide import Adjudicator, decide, load_catalog, load_ruleset
+from adjudicator.core.decision import Decision
+from adjudicator.core.errors import (
     AdjudicatorError,
     EngineError,
     InvalidCase,
     RulesetError,
     UnknownRuleset,
 )
-from adjudicator.rules.model import Catalog, Ruleset
+from adjudicator.core.rules.model import Catalog, Ruleset
 
 __all__ = [
     "Adjudicator",

@@ -3,7 +3,7 @@
 ``adjudicator serve`` and ``api.create_app`` call :meth:`ServiceSettings.from_env`
 once; tests build :class:`ServiceSettings` (or pass ``create_app`` a config)
 themselves. The database and the key secret are read by
-:meth:`adjudicator.store.StoreConfig.from_env` (``DATABASE_URL``,
+:meth:`adjudicator.db.config.StoreConfig.from_env` (``DATABASE_URL``,
 ``ADJUDICATOR_KEY_SECRET``, ``ADJUDICATOR_KEY_SECRET_FILE``). Every variable,
 with its default, is listed in the README's "Configuration".
 """

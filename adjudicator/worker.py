@@ -18,11 +18,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from adjudicator.store import Store
-from adjudicator.store.checkpoints import checkpoint_job
-from adjudicator.store.claims_jobs import auto_escalate, lapse_evidence
-from adjudicator.store.reconcile import reconcile_job
-from adjudicator.store.replays import abandon_stale_replays
+from adjudicator.audit.checkpoints import checkpoint_job
+from adjudicator.claims.jobs import auto_escalate, lapse_evidence
+from adjudicator.claims.reconcile import reconcile_job
+from adjudicator.db.store import Store
+from adjudicator.governance.replays import abandon_stale_replays
 from adjudicator.webhooks import deliver_due, dispatch_outbox
 from adjudicator.webhooks.retention import prune_webhook_log
 

@@ -13,7 +13,7 @@ Settings (``config`` keys; environment variable in brackets):
 - ``KEY_SECRET`` [``ADJUDICATOR_KEY_SECRET`` or ``ADJUDICATOR_KEY_SECRET_FILE``, by
   default ``.adjudicator-secret`` beside the SQLite file]
 - ``DB_TIMEOUTS`` [``ADJUDICATOR_DB_{CONNECT,STATEMENT,POOL}_TIMEOUT``]: a
-  :class:`~adjudicator.store.config.DatabaseTimeouts`
+  :class:`~adjudicator.db.config.DatabaseTimeouts`
 - ``MAX_CONTENT_LENGTH`` [``ADJUDICATOR_MAX_BODY_BYTES``]: request body limit, default 1 MiB
 - ``RATE_LIMIT``, ``RATE_BURST`` [``ADJUDICATOR_RATE_LIMIT``, ``ADJUDICATOR_RATE_BURST``]:
   per-key requests per second and burst for the whole service; ``RATE_SHARES``:
@@ -42,15 +42,17 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g
 
-from adjudicator.settings import ServiceSettings, rules_dir_from_env
-from adjudicator.store import StoreConfig, open_store, utc_now
-from adjudicator.store.active import ACTIVE_TTL, ActiveVersionCache
-from adjudicator.store.config import (
+from adjudicator.db.config import (
     DatabaseTimeouts,
+    StoreConfig,
     database_url_from_env,
     key_secret_from_env,
+    utc_now,
 )
-from adjudicator.store.readiness import ReadinessProbe
+from adjudicator.db.readiness import ReadinessProbe
+from adjudicator.db.store import open_store
+from adjudicator.governance.active import ACTIVE_TTL, ActiveVersionCache
+from adjudicator.settings import ServiceSettings, rules_dir_from_env
 from api import console, docs, metrics, observe, problems, ratelimit, strictquery
 from api.blueprints import (
     audit,

@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 
 from flask import g, request
 
-from adjudicator.store import ROLES, Actor, authenticate
+from adjudicator.db.actor import Actor
+from adjudicator.identity.keys import ROLES, authenticate
 from api.problems import Problem
 from api.services import services
 

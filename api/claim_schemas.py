@@ -12,12 +12,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from adjudicator.contract.fields import Currency
-from adjudicator.decision import OUTCOMES
-from adjudicator.lifecycle import STAGES
-from adjudicator.lifecycle.state import WAITING_ON
-from adjudicator.store import MAX_LIMIT
-from adjudicator.store.overrides import DETERMINATIONS, JUSTIFICATION_MAX
+from adjudicator.core.contract.fields import Currency
+from adjudicator.core.decision import OUTCOMES
+from adjudicator.core.lifecycle import STAGES
+from adjudicator.core.lifecycle.state import WAITING_ON
+from adjudicator.db.pagination import MAX_LIMIT
+from adjudicator.decisions.overrides import DETERMINATIONS, JUSTIFICATION_MAX
 from api.openapi import ProblemSchema
 
 _no_nul = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from adjudicator.contract.fields import (
+from adjudicator.core.contract.fields import (
     COUNT_MAX,
     LONG_TEXT_MAX,
     MONEY_MAX,
@@ -22,10 +22,10 @@ from adjudicator.contract.fields import (
     YEAR_MAX,
     YEAR_MIN,
 )
+from adjudicator.db.pagination import MAX_LIMIT
+from adjudicator.decisions.overrides import JUSTIFICATION_MAX
+from adjudicator.decisions.records import IDEMPOTENCY_KEY_MAX
 from adjudicator.settings import DEFAULT_MAX_BODY
-from adjudicator.store.overrides import JUSTIFICATION_MAX
-from adjudicator.store.pagination import MAX_LIMIT
-from adjudicator.store.records import IDEMPOTENCY_KEY_MAX
 
 Spec = dict[str, Any]
 

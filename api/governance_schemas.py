@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from adjudicator.store.activation import REASON_MAX
-from adjudicator.store.replays import MAX_SAMPLE
+from adjudicator.governance.activation import REASON_MAX
+from adjudicator.governance.replays import MAX_SAMPLE
 
 _STATUSES = ("queued", "running", "succeeded", "failed")
 

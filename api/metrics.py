@@ -38,8 +38,10 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from adjudicator.store import Decider, Store, chain_length
-from adjudicator.store.reconcile import last_run
+from adjudicator.audit.log import chain_length
+from adjudicator.claims.reconcile import last_run
+from adjudicator.db.store import Store
+from adjudicator.decisions.service import Decider
 
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 ENGINE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)

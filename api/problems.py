@@ -49,9 +49,10 @@ import orjson
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from adjudicator.contract import flatten_errors
-from adjudicator.errors import AdjudicatorError, EngineError, InvalidCase, UnknownRuleset
-from adjudicator.lifecycle import (
+from adjudicator.claims.service import ClaimExists, ClaimIdempotencyConflict
+from adjudicator.core.contract import flatten_errors
+from adjudicator.core.errors import AdjudicatorError, EngineError, InvalidCase, UnknownRuleset
+from adjudicator.core.lifecycle import (
     ActionForbidden,
     CapExhausted,
     InvalidAction,
@@ -60,14 +61,8 @@ from adjudicator.lifecycle import (
     ReplacedProposal,
     StaleProposal,
 )
-from adjudicator.store import (
-    DatabaseUnavailable,
-    IdempotencyConflict,
-    InvalidRequest,
-    NotFound,
-)
-from adjudicator.store.activation import GovernanceConflict, SelfApproval
-from adjudicator.store.claims import ClaimExists, ClaimIdempotencyConflict
+from adjudicator.db.errors import DatabaseUnavailable, IdempotencyConflict, InvalidRequest, NotFound
+from adjudicator.governance.activation import GovernanceConflict, SelfApproval
 
 PROBLEM_JSON = "application/problem+json"
 _PREFIX = "urn:adjudicator:problem:"

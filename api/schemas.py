@@ -1,6 +1,6 @@
 """The API's marshmallow schemas: what views load and dump, and what OpenAPI shows.
 
-The case document's schema is the contract's own (``adjudicator.contract.schemas.CaseSchema``);
+The case document's schema is the contract's own (``adjudicator.core.contract.schemas.CaseSchema``);
 the decision document's is here, field for field as contract.md lists it.
 """
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from adjudicator.decision import BINDINGS, OUTCOMES
-from adjudicator.store import MAX_LIMIT
-from adjudicator.store.overrides import DETERMINATIONS, JUSTIFICATION_MAX
+from adjudicator.core.decision import BINDINGS, OUTCOMES
+from adjudicator.db.pagination import MAX_LIMIT
+from adjudicator.decisions.overrides import DETERMINATIONS, JUSTIFICATION_MAX
 
 _ID_MAX = 200
 _no_nul = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")

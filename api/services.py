@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import current_app
 
-from adjudicator.store import Decider, Store
-from adjudicator.store.active import ActiveVersionCache
+from adjudicator.db.store import Store
+from adjudicator.decisions.service import Decider
+from adjudicator.governance.active import ActiveVersionCache
 from api.metrics import Metrics, TimedDecider
 from api.ratelimit import RateLimiter
 

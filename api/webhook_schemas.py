@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
 
-from adjudicator.store import MAX_LIMIT
-from adjudicator.store.webhook_models import DESCRIPTION_MAX, URL_MAX
+from adjudicator.db.pagination import MAX_LIMIT
 from adjudicator.webhooks import ALL, DELIVERABLE_EVENTS, DELIVERY_STATES
+from adjudicator.webhooks.models import DESCRIPTION_MAX, URL_MAX
 
 _no_nul = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
 _EVENT_NAMES = (ALL, *DELIVERABLE_EVENTS)

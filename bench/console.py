@@ -35,12 +35,12 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from servicekit import KEY_SECRET, make_case, pg_base_url, pg_schema  # noqa: E402
 
-from adjudicator.decision import OUTCOMES  # noqa: E402
-from adjudicator.lifecycle import STATUSES, stage_of  # noqa: E402
-from adjudicator.store import Actor  # noqa: E402
-from adjudicator.store.claims import open_claim  # noqa: E402
-from adjudicator.store.claims_models import ClaimRow  # noqa: E402
-from adjudicator.store.users import create_user  # noqa: E402
+from adjudicator.claims.models import ClaimRow  # noqa: E402
+from adjudicator.claims.service import open_claim  # noqa: E402
+from adjudicator.core.decision import OUTCOMES  # noqa: E402
+from adjudicator.core.lifecycle import STATUSES, stage_of  # noqa: E402
+from adjudicator.db.actor import Actor  # noqa: E402
+from adjudicator.identity.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 CLAIMS = 10_000

@@ -20,11 +20,11 @@ from typing import Any
 
 import orjson
 
-from adjudicator.context import Context
-from adjudicator.contract import load_case
-from adjudicator.decide import Adjudicator, build_decision
-from adjudicator.facts import normalise
-from adjudicator.rules.model import Catalog, Ruleset
+from adjudicator.core.context import Context
+from adjudicator.core.contract import load_case
+from adjudicator.core.decide import Adjudicator, build_decision
+from adjudicator.core.facts import normalise
+from adjudicator.core.rules.model import Catalog, Ruleset
 
 Evaluation = tuple[Callable[[Any, Any], Any], Any, Any]
 

@@ -26,10 +26,10 @@ _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 def _decide(folder: Path, version: str | None, passes: int) -> None:
     """The measured process: one warm-up pass, then ``passes`` more."""
-    from adjudicator.context import Context
-    from adjudicator.contract import load_case
-    from adjudicator.decide import Adjudicator, build_decision
-    from adjudicator.facts import normalise
+    from adjudicator.core.context import Context
+    from adjudicator.core.contract import load_case
+    from adjudicator.core.decide import Adjudicator, build_decision
+    from adjudicator.core.facts import normalise
 
     adjudicator = Adjudicator()
     ruleset = adjudicator.catalog.get(version)
@@ -80,7 +80,7 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("make bench-instructions needs Valgrind: apt-get install valgrind")
 
-    from adjudicator.decide import Adjudicator
+    from adjudicator.core.decide import Adjudicator
 
     version = Adjudicator().catalog.get(args.ruleset).version
     folder = args.fixtures or Path("fixtures") / version

@@ -31,18 +31,20 @@ import orjson
 from sqlalchemy import insert
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.canonical import case_digest
-from adjudicator.store import Actor, StoreConfig, open_store
-from adjudicator.store.models import DecisionRow
-from adjudicator.store.replay_job import run_replay
-from adjudicator.store.replays import ReplaySpec, create_replay
+from adjudicator.core.canonical import case_digest
+from adjudicator.db.actor import Actor
+from adjudicator.db.config import StoreConfig
+from adjudicator.db.store import open_store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.governance.replay_job import run_replay
+from adjudicator.governance.replays import ReplaySpec, create_replay
 
 CANDIDATE = "candidate"
 ANALYST = Actor(key_id=None, name="bench", role="admin")
 
 
 def _rules_root(dest: Path) -> Path:
-    from adjudicator.rules.loader import DEFAULT_RULES_DIR
+    from adjudicator.core.rules.loader import DEFAULT_RULES_DIR
 
     shutil.copytree(DEFAULT_RULES_DIR, dest, dirs_exist_ok=True)
     base = load_catalog(Path(DEFAULT_RULES_DIR)).get(None).version

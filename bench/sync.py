@@ -16,8 +16,11 @@ import time
 from pathlib import Path
 
 from adjudicator import Adjudicator
-from adjudicator.store import Actor, StoreConfig, create_decision, open_store
-from adjudicator.store import database as database_module
+from adjudicator.db import database as database_module
+from adjudicator.db.actor import Actor
+from adjudicator.db.config import StoreConfig
+from adjudicator.db.store import open_store
+from adjudicator.decisions.service import create_decision
 from api.examples import WORKED_EXAMPLE_1
 
 ACTOR = Actor(key_id="bench", name="bench", role="system")

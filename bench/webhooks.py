@@ -20,9 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from adjudicator.store import Actor, StoreConfig, open_store
-from adjudicator.store.outbox import enqueue
+from adjudicator.db.actor import Actor
+from adjudicator.db.config import StoreConfig
+from adjudicator.db.store import open_store
 from adjudicator.webhooks import create_subscription, deliver_due, dispatch_outbox
+from adjudicator.webhooks.outbox import enqueue
 
 OPERATOR = Actor(key_id=None, name="bench", role="admin")
 

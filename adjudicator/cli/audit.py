@@ -22,14 +22,13 @@ from typing import Any, TextIO
 import click
 import orjson
 
-from adjudicator.store import verify_audit
-from adjudicator.store.audit import CSV_COLUMNS, csv_row, export_bounds, iter_entries
-from adjudicator.store.backup import BackupRefused, backup
-from adjudicator.store.checkpoints import ChainUnsound, check_checkpoint, make_checkpoint
-from adjudicator.store.errors import InvalidRequest
-from adjudicator.store.note import Checkpoint, NoteError, Verifier, open_checkpoint
-from adjudicator.store.receipts import export_against, verify_export, verify_receipt
-from adjudicator.store.signing import KEY_FILE_ENV, AuditSettings, SigningKeyError
+from adjudicator.audit.backup import BackupRefused, backup
+from adjudicator.audit.checkpoint_note import Checkpoint, NoteError, Verifier, open_checkpoint
+from adjudicator.audit.checkpoints import ChainUnsound, check_checkpoint, make_checkpoint
+from adjudicator.audit.log import CSV_COLUMNS, csv_row, export_bounds, iter_entries, verify_audit
+from adjudicator.audit.receipts import export_against, verify_export, verify_receipt
+from adjudicator.audit.signing import KEY_FILE_ENV, AuditSettings, SigningKeyError
+from adjudicator.db.errors import InvalidRequest
 
 
 def _settings(url: str) -> AuditSettings:

@@ -14,9 +14,9 @@ from xml.sax.saxutils import escape
 import click
 import orjson
 
-from adjudicator.decide import Adjudicator
-from adjudicator.errors import AdjudicatorError, InvalidCase, RulesetError, UnknownRuleset
-from adjudicator.rules.model import Catalog
+from adjudicator.core.decide import Adjudicator
+from adjudicator.core.errors import AdjudicatorError, InvalidCase, RulesetError, UnknownRuleset
+from adjudicator.core.rules.model import Catalog
 from adjudicator.settings import SettingsError, rules_dir_from_env
 
 
@@ -30,7 +30,7 @@ def rules_root() -> Path | None:
 
 def load_rules_catalog() -> Catalog:
     """Every version under :func:`rules_root`, broken ones kept with their errors."""
-    from adjudicator.rules.loader import load_catalog
+    from adjudicator.core.rules.loader import load_catalog
 
     return load_catalog(rules_root())
 
@@ -107,7 +107,7 @@ def regress_command(
     from rich.progress import track
     from rich.table import Table
 
-    from adjudicator import regression
+    from adjudicator.analysis import regression
 
     console = Console(stderr=False)
     adjudicator = make_adjudicator()

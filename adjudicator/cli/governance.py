@@ -28,19 +28,21 @@ import orjson
 
 from adjudicator.cli.core import make_adjudicator, rules_root
 from adjudicator.cli.service import _operator, _store
-from adjudicator.decide import Adjudicator
-from adjudicator.errors import UnknownRuleset
-from adjudicator.store import Actor, Store, authenticate
-from adjudicator.store.activation import (
+from adjudicator.core.decide import Adjudicator
+from adjudicator.core.errors import UnknownRuleset
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.governance.activation import (
     GovernanceConflict,
     SelfApproval,
     approve_activation,
     request_activation,
     rollback,
 )
-from adjudicator.store.active import active_version
-from adjudicator.store.replay_job import run_replay
-from adjudicator.store.replays import ReplaySpec, create_replay, replay_csv
+from adjudicator.governance.active import active_version
+from adjudicator.governance.replay_job import run_replay
+from adjudicator.governance.replays import ReplaySpec, create_replay, replay_csv
+from adjudicator.identity.keys import authenticate
 
 API_KEY_ENV = "ADJUDICATOR_API_KEY"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import orjson
 
-from adjudicator.store.reconcile import reconcile
+from adjudicator.claims.reconcile import reconcile
 
 
 @click.group("money")

@@ -22,8 +22,8 @@ import click
 import orjson
 
 from adjudicator.cli.core import load_rules_catalog, make_adjudicator, rules_group, rules_root
-from adjudicator.errors import AdjudicatorError
-from adjudicator.rules.loader import default_rules_dir
+from adjudicator.core.errors import AdjudicatorError
+from adjudicator.core.rules.loader import default_rules_dir
 
 
 def _folder(name: str, version: str) -> Path:
@@ -47,7 +47,7 @@ def _folder(name: str, version: str) -> Path:
 )
 def rules_check(version: str | None, examples: int, search: bool, stages: tuple[str, ...]) -> None:
     """Check VERSION (default: every version); exit 1 on any refusal, overlap or gap."""
-    from adjudicator.rules.overlaps import SINGLE_WINNER_STAGES, OverlapSearch, VersionData
+    from adjudicator.analysis.overlaps import SINGLE_WINNER_STAGES, OverlapSearch, VersionData
 
     catalog = load_rules_catalog()
     known = sorted({*catalog.by_version, *catalog.broken})
@@ -88,8 +88,8 @@ def rules_check(version: str | None, examples: int, search: bool, stages: tuple[
 )
 def rules_doc(version: str, output: Path | None) -> None:
     """Write the rule catalogue of VERSION as Markdown."""
-    from adjudicator.rules.catalogue_doc import render
-    from adjudicator.rules.overlaps import VersionData
+    from adjudicator.analysis.catalogue_doc import render
+    from adjudicator.analysis.overlaps import VersionData
 
     catalog = load_rules_catalog()
     try:
@@ -119,9 +119,9 @@ def rules_mutate(
     version: str, fixtures_root: Path, hit_policy: bool, only_rules: tuple[str, ...]
 ) -> None:
     """Flip each comparison of VERSION's conditions, run its fixtures, list the survivors."""
-    from adjudicator import regression
-    from adjudicator.rules.mutate import run_mutants
-    from adjudicator.rules.overlaps import VersionData
+    from adjudicator.analysis import regression
+    from adjudicator.analysis.mutate import run_mutants
+    from adjudicator.analysis.overlaps import VersionData
 
     catalog = load_rules_catalog()
     try:

@@ -26,22 +26,13 @@ import orjson
 
 from adjudicator.cli.core import load_rules_catalog
 from adjudicator.cli.users import users_group  # the console's accounts
-from adjudicator.errors import AdjudicatorError
+from adjudicator.core.errors import AdjudicatorError
+from adjudicator.db.actor import Actor
+from adjudicator.db.config import StoreConfig, database_url_from_env, secret_path, shown_url
+from adjudicator.db.errors import DatabaseUnavailable, NotFound
+from adjudicator.db.store import Store, open_store
+from adjudicator.identity.keys import ROLES, count_keys, create_key, list_keys, revoke_key
 from adjudicator.settings import ServiceSettings, SettingsError
-from adjudicator.store import (
-    ROLES,
-    Actor,
-    DatabaseUnavailable,
-    NotFound,
-    Store,
-    StoreConfig,
-    create_key,
-    list_keys,
-    open_store,
-    revoke_key,
-)
-from adjudicator.store.config import database_url_from_env, secret_path, shown_url
-from adjudicator.store.keys import count_keys
 
 APP_FACTORY = "api:create_app({{'RECYCLE_ON_ENGINE_FAULT': True, 'RATE_SHARES': {workers}}})"
 

@@ -12,8 +12,8 @@ import sys
 import click
 import orjson
 
-from adjudicator.store import InvalidRequest, NotFound
-from adjudicator.store.users import USER_ROLES, create_user, list_users, unlock_user
+from adjudicator.db.errors import InvalidRequest, NotFound
+from adjudicator.identity.users import USER_ROLES, create_user, list_users, unlock_user
 
 
 @click.group("users")

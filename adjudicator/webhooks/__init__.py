@@ -1,7 +1,7 @@
 """Webhooks for upstream systems: subscriptions, and the worker jobs that deliver events.
 
 The claim lifecycle writes an outbox row for every claim event
-(:func:`adjudicator.store.outbox.enqueue`, in the event's own transaction);
+(:func:`adjudicator.webhooks.outbox.enqueue`, in the event's own transaction);
 everything from there on is here. Outside the decision path: these modules
 use the database and the network (like ``store/``), never Flask.
 

@@ -43,10 +43,10 @@ import orjson
 from sqlalchemy import insert, select, update
 from standardwebhooks import Webhook
 
-from adjudicator.store.models import OutboxRow
-from adjudicator.store.store import Store
-from adjudicator.store.webhook_models import (
+from adjudicator.db.store import Store
+from adjudicator.webhooks.models import (
     ERROR_MAX,
+    OutboxRow,
     WebhookAttemptRow,
     WebhookDeliveryRow,
     WebhookSubscriptionRow,

@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from adjudicator.store.models import OutboxRow
-from adjudicator.store.store import Store
-from adjudicator.store.webhook_models import WebhookDeliveryRow, WebhookSubscriptionRow
+from adjudicator.db.store import Store
 from adjudicator.webhooks.events import wanted
+from adjudicator.webhooks.models import OutboxRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from adjudicator.webhooks.retry import MAX_AGE
 
 DISPATCH_BATCH = 200

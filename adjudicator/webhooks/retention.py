@@ -21,11 +21,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, select
 
+from adjudicator.db.database import Database
+from adjudicator.db.store import Store
 from adjudicator.settings import ServiceSettings
-from adjudicator.store.database import Database
-from adjudicator.store.models import OutboxRow
-from adjudicator.store.store import Store
-from adjudicator.store.webhook_models import WebhookAttemptRow, WebhookDeliveryRow
+from adjudicator.webhooks.models import OutboxRow, WebhookAttemptRow, WebhookDeliveryRow
 
 BATCH = 1000
 EVERY = timedelta(hours=1)

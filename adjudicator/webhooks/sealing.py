@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from adjudicator.store.errors import StoreError
+from adjudicator.db.errors import StoreError
 
 PREFIX = "whsec_"
 _SECRET_BYTES = 32

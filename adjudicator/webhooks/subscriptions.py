@@ -18,25 +18,25 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from adjudicator.store import chain
-from adjudicator.store.actor import Actor
-from adjudicator.store.errors import InvalidRequest, NotFound
-from adjudicator.store.pagination import (
+from adjudicator.audit import chain
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest, NotFound
+from adjudicator.db.pagination import (
     Page,
     clamp_limit,
     decode_cursor,
     encode_cursor,
     invalid_cursor,
 )
-from adjudicator.store.store import Store
-from adjudicator.store.webhook_models import (
+from adjudicator.db.store import Store
+from adjudicator.webhooks.events import normalise_selection, selection_errors
+from adjudicator.webhooks.models import (
     DESCRIPTION_MAX,
     URL_MAX,
     WebhookAttemptRow,
     WebhookDeliveryRow,
     WebhookSubscriptionRow,
 )
-from adjudicator.webhooks.events import normalise_selection, selection_errors
 from adjudicator.webhooks.sealing import bound_to, new_secret, seal
 
 SCHEMES = ("http", "https")

@@ -18,9 +18,15 @@ import orjson
 from flask import Response, stream_with_context
 from flask.views import MethodView
 
-from adjudicator.store import list_audit, verify_audit
-from adjudicator.store.audit import CSV_COLUMNS, csv_row, export_bounds, iter_entries
-from adjudicator.store.checkpoints import list_checkpoints, receipt, verifier_keys
+from adjudicator.audit.checkpoints import list_checkpoints, receipt, verifier_keys
+from adjudicator.audit.log import (
+    CSV_COLUMNS,
+    csv_row,
+    export_bounds,
+    iter_entries,
+    list_audit,
+    verify_audit,
+)
 from api.auth import ANY_ROLE
 from api.openapi import Blueprint
 from api.problems import Problem

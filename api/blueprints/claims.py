@@ -3,7 +3,7 @@
 Every action of lifecycle.md is its own operation (``POST
 /v1/claims/{claim_ref}/{action}``) with its own body schema, so the OpenAPI
 document says what each takes. A view parses, calls one service function
-(:mod:`adjudicator.store.claims`, the same ones the staff console calls) and
+(:mod:`adjudicator.claims.service`, the same ones the staff console calls) and
 writes the claim back; refusals become problem+json in :mod:`api.problems`.
 """
 
@@ -14,9 +14,7 @@ from typing import Any
 from flask import Response, g
 from flask.views import MethodView
 
-from adjudicator.contract.schemas import CaseSchema
-from adjudicator.lifecycle import API_ACTIONS, TABLE
-from adjudicator.store.claims import (
+from adjudicator.claims.service import (
     ClaimFilter,
     Viewer,
     act,
@@ -25,6 +23,8 @@ from adjudicator.store.claims import (
     list_claims,
     open_claim,
 )
+from adjudicator.core.contract.schemas import CaseSchema
+from adjudicator.core.lifecycle import API_ACTIONS, TABLE
 from api.auth import current_actor
 from api.blueprints.decisions import IdempotencyHeaderSchema
 from api.claim_schemas import (

@@ -13,15 +13,10 @@ from flask import Response, g
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from adjudicator.contract.schemas import CaseSchema
-from adjudicator.store import (
-    DecisionFilter,
-    Determination,
-    create_decision,
-    get_decision,
-    list_decisions,
-    override_decision,
-)
+from adjudicator.core.contract.schemas import CaseSchema
+from adjudicator.decisions.overrides import Determination
+from adjudicator.decisions.queries import DecisionFilter, get_decision, list_decisions
+from adjudicator.decisions.service import create_decision, override_decision
 from api.auth import current_actor
 from api.examples import WORKED_EXAMPLE_1
 from api.jsonio import json_object_body, json_response

@@ -5,7 +5,7 @@
   by a different admin (self-approval 403; a stale or mismatched report 409)
 - ``GET /v1/activations/active``; ``POST /v1/activations/rollback`` ``{"reason"}``
 
-The rules live in :mod:`adjudicator.store.activation`; these views only parse and answer.
+The rules live in :mod:`adjudicator.governance.activation`; these views only parse and answer.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 from flask import Response, g
 from flask.views import MethodView
 
-from adjudicator.store.activation import (
+from adjudicator.governance.activation import (
     approve_activation,
     get_activation_request,
     request_activation,
     rollback,
 )
-from adjudicator.store.active import active_version
+from adjudicator.governance.active import active_version
 from api.auth import current_actor
 from api.governance_schemas import (
     ActivationRequestBodySchema,

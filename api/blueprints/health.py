@@ -1,7 +1,7 @@
 """``/healthz`` (the process answers) and ``/readyz`` (and its database takes a write).
 
 ``/readyz`` answers within a second whatever the database does: 200 when the
-readiness probe rewrote its row (:mod:`adjudicator.store.readiness`), else a
+readiness probe rewrote its row (:mod:`adjudicator.db.readiness`), else a
 503 problem.
 """
 

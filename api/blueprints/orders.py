@@ -8,8 +8,8 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from adjudicator.store.claims import Viewer
-from adjudicator.store.ledger_read import order_ledger
+from adjudicator.claims.ledger_view import order_ledger
+from adjudicator.claims.service import Viewer
 from api.auth import current_actor
 from api.jsonio import json_response
 from api.openapi import Blueprint

@@ -13,8 +13,8 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from adjudicator.store.replay_job import start_replay
-from adjudicator.store.replays import ReplaySpec, create_replay, get_replay, replay_csv
+from adjudicator.governance.replay_job import start_replay
+from adjudicator.governance.replays import ReplaySpec, create_replay, get_replay, replay_csv
 from api.auth import current_actor
 from api.governance_schemas import ReplayRequestSchema, ReplaySchema
 from api.jsonio import json_response

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from adjudicator.errors import UnknownRuleset
+from adjudicator.core.errors import UnknownRuleset
 from api.auth import ANY_ROLE
 from api.openapi import Blueprint
 from api.problems import Problem

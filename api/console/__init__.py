@@ -1,7 +1,7 @@
 """The staff console: server-rendered pages at ``/console/`` in the API's own app.
 
 :func:`install` adds it to an app built by :func:`api.create_app`: Flask-Login
-sessions for console users (:mod:`adjudicator.store.users`), Flask-WTF CSRF on
+sessions for console users (:mod:`adjudicator.identity.users`), Flask-WTF CSRF on
 every console form, the ``console`` blueprint (pages, partials for htmx, the
 vendored htmx file and the CSS under ``/console/static/``).
 

@@ -15,8 +15,8 @@ from typing import Any, TypeVar, cast
 from flask import abort
 from flask_login import UserMixin, current_user, login_required
 
-from adjudicator.store import Actor
-from adjudicator.store.users import UserInfo, get_user, user_actor
+from adjudicator.db.actor import Actor
+from adjudicator.identity.users import UserInfo, get_user, user_actor
 from api.services import services
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adjudicator.contract.order import COVERAGES, INCOTERMS, SHIPPING_METHODS
-from adjudicator.contract.records import (
+from adjudicator.core.contract.order import COVERAGES, INCOTERMS, SHIPPING_METHODS
+from adjudicator.core.contract.records import (
     CLAIM_GROUNDS,
     INSPECTION_STAGES,
     PAYMENT_KINDS,

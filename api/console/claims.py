@@ -1,6 +1,6 @@
 """The console's claim pages: the queue, a claim, its actions, opening a claim.
 
-The queue is the API's ``list_claims`` with a :class:`~adjudicator.store.queue.QueueFilter`
+The queue is the API's ``list_claims`` with a :class:`~adjudicator.claims.queue.QueueFilter`
 (the tab and the URL's filters); a claim is ``get_claim`` + ``claim_events``;
 an action is ``act`` with the form as the API body and the user as actor;
 "Open claim" is ``open_claim``. The same functions the claims API calls.
@@ -14,18 +14,8 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from adjudicator.dates import rfc3339
-from adjudicator.decision import OUTCOMES
-from adjudicator.errors import InvalidCase
-from adjudicator.lifecycle import (
-    ActionForbidden,
-    InvalidAction,
-    InvalidTransition,
-    StaleProposal,
-    as_of,
-)
-from adjudicator.store import InvalidRequest, NotFound, get_decision
-from adjudicator.store.claims import (
+from adjudicator.claims.queue import TABS, QueueFilter
+from adjudicator.claims.service import (
     ClaimExists,
     Viewer,
     act,
@@ -34,7 +24,18 @@ from adjudicator.store.claims import (
     list_claims,
     open_claim,
 )
-from adjudicator.store.queue import TABS, QueueFilter
+from adjudicator.core.dates import rfc3339
+from adjudicator.core.decision import OUTCOMES
+from adjudicator.core.errors import InvalidCase
+from adjudicator.core.lifecycle import (
+    ActionForbidden,
+    InvalidAction,
+    InvalidTransition,
+    StaleProposal,
+    as_of,
+)
+from adjudicator.db.errors import InvalidRequest, NotFound
+from adjudicator.decisions.queries import get_decision
 from api.console import claim_forms, present
 from api.console.auth import console_actor, console_user, requires
 from api.services import services

@@ -27,13 +27,14 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from adjudicator.errors import InvalidCase, UnknownRuleset
-from adjudicator.store import NotFound, get_decision
-from adjudicator.store.audit import export_bounds, iter_entries, list_audit, verify_audit
-from adjudicator.store.checkpoints import list_checkpoints, verifier_keys
-from adjudicator.store.impact_reports import list_replays
-from adjudicator.store.preview import preview_decision
-from adjudicator.store.users import LoginRefused, count_users, log_in, log_out
+from adjudicator.audit.checkpoints import list_checkpoints, verifier_keys
+from adjudicator.audit.log import export_bounds, iter_entries, list_audit, verify_audit
+from adjudicator.core.errors import InvalidCase, UnknownRuleset
+from adjudicator.db.errors import NotFound
+from adjudicator.decisions.preview import preview_decision
+from adjudicator.decisions.queries import get_decision
+from adjudicator.governance.impact_reports import list_replays
+from adjudicator.identity.users import LoginRefused, count_users, log_in, log_out
 from api.blueprints import audit as api_audit
 from api.console import caseform, claims, present
 from api.console.auth import ConsoleUser, console_user, requires

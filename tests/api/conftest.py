@@ -16,8 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from servicekit import KEY_SECRET, ROLES, StepClock, auth, make_case, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
-from adjudicator.store import Actor, Store, create_key, revoke_key  # noqa: E402
-from adjudicator.store.users import create_user  # noqa: E402
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.identity.keys import create_key, revoke_key  # noqa: E402
+from adjudicator.identity.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")

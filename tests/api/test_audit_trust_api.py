@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import auth
 
-from adjudicator.store.checkpoints import make_checkpoint
-from adjudicator.store.note import Signer, Verifier, open_checkpoint
-from adjudicator.store.receipts import verify_export, verify_receipt
-from adjudicator.store.signing import load_or_create_key
+from adjudicator.audit.checkpoint_note import Signer, Verifier, open_checkpoint
+from adjudicator.audit.checkpoints import make_checkpoint
+from adjudicator.audit.receipts import verify_export, verify_receipt
+from adjudicator.audit.signing import load_or_create_key
 from api.schemas import CheckpointListSchema, ReceiptSchema
 
 

@@ -18,8 +18,9 @@ from claimkit import FILED, MovableClock, filed_case  # noqa: E402
 from servicekit import KEY_SECRET, ROLES, auth, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
-from adjudicator.store import Actor, create_key  # noqa: E402
-from adjudicator.store.users import create_user  # noqa: E402
+from adjudicator.db.actor import Actor
+from adjudicator.identity.keys import create_key  # noqa: E402
+from adjudicator.identity.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")

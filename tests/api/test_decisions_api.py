@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from servicekit import auth, make_case
 from sqlalchemy import func, select
 
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.decisions.models import DecisionRow
 from api.schemas import DecisionPageSchema, DecisionSchema, DecisionWithCaseSchema
 
 

@@ -17,9 +17,10 @@ from flask.testing import FlaskClient
 from servicekit import auth, make_case
 from sqlalchemy import func, select
 
-import adjudicator.context as context_module
+import adjudicator.core.context as context_module
 from adjudicator import Adjudicator, case_digest
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.decisions.models import DecisionRow
 from api.problems import PROBLEM_JSON
 
 

@@ -14,7 +14,9 @@ from governkit import CANDIDATE, CHANGED, UNCHANGED, make_rules_root, seed
 from servicekit import KEY_SECRET, StepClock, auth, make_case, reset
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.store import Actor, Store, create_key
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.identity.keys import create_key
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 

@@ -14,8 +14,10 @@ from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, auth, make_case
 
 from adjudicator import Adjudicator
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.identity.keys import create_key
 from adjudicator.logs import JsonFormatter
-from adjudicator.store import Actor, Store, create_key
 from api import create_app
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")

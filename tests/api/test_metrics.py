@@ -8,7 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from servicekit import auth, make_case
 
 from adjudicator import load_catalog
-from adjudicator.store import Store, list_audit
+from adjudicator.audit.log import list_audit
+from adjudicator.db.store import Store
 
 
 def store(app: Flask) -> Store:

@@ -22,7 +22,8 @@ from faultyapp import MARKER
 from httpkit import free_port, kill_group, request, wait_ready
 from servicekit import KEY_SECRET, make_case, open_test_store
 
-from adjudicator.store import Actor, create_key
+from adjudicator.db.actor import Actor
+from adjudicator.identity.keys import create_key
 
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
 PID = "X-Test-Worker-Pid"

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import ROLES, auth, make_case
 
-from adjudicator.store import Actor
+from adjudicator.db.actor import Actor
 from adjudicator.webhooks import create_subscription
 
 ANYONE = None

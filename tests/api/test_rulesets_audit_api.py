@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from servicekit import auth
 from sqlalchemy import update
 
-from adjudicator.store.models import AuditEntryRow
+from adjudicator.audit.models import AuditEntryRow
 from api.schemas import AuditPageSchema, RulesetListSchema, RulesetSchema, VerifyReportSchema
 
 

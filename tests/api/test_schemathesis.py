@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from servicekit import auth, make_case
 
-from adjudicator.lifecycle import API_ACTIONS
+from adjudicator.core.lifecycle import API_ACTIONS
 
 CHECKS = [
     not_a_server_error,

@@ -15,9 +15,12 @@ from servicekit import KEY_SECRET, auth, make_case
 from sqlalchemy import select
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.lifecycle import API_ACTIONS
-from adjudicator.store import Actor, Store, authenticate, chain_length, create_key
-from adjudicator.store.models import ApiKeyRow
+from adjudicator.audit.log import chain_length
+from adjudicator.core.lifecycle import API_ACTIONS
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.identity.keys import authenticate, create_key
+from adjudicator.identity.models import ApiKeyRow
 from api import create_app
 
 ACTIVE_VERSION = load_catalog().active_version

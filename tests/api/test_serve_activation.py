@@ -23,7 +23,10 @@ import pytest
 from governkit import CANDIDATE, make_rules_root
 from servicekit import make_case, pg_base_url, pg_schema
 
-from adjudicator.store import Actor, StoreConfig, create_key, open_store
+from adjudicator.db.actor import Actor
+from adjudicator.db.config import StoreConfig
+from adjudicator.db.store import open_store
+from adjudicator.identity.keys import create_key
 
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
 SECRET = "activation-test-secret-of-at-least-32-bytes"

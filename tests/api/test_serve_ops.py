@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from servicekit import make_case
 
 from adjudicator import load_catalog
-from adjudicator.store import utc_now
+from adjudicator.db.config import utc_now
 
 ADJUDICATOR = str(Path(sys.executable).with_name("adjudicator"))
 GRACE = 20

@@ -16,7 +16,7 @@ from servicekit import auth, make_case
 from standardwebhooks import Webhook
 from webhookkit import emit, receiver
 
-from adjudicator.store import Store
+from adjudicator.db.store import Store
 from adjudicator.webhooks import Timeouts, deliver_due, dispatch_outbox
 
 HOOK = {"url": "https://orders.example/hooks", "events": ["claim.escalated"], "description": "ERP"}

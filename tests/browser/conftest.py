@@ -24,8 +24,8 @@ from browserkit import OPERATOR, PASSWORD, USERS, LiveServer, OffsetClock  # noq
 from servicekit import KEY_SECRET, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
-from adjudicator.store import users as users_module  # noqa: E402
-from adjudicator.store.users import create_user  # noqa: E402
+from adjudicator.identity import users as users_module  # noqa: E402
+from adjudicator.identity.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")

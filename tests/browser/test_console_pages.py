@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from servicekit import make_case
 
 from adjudicator import load_catalog
-from adjudicator.store import create_decision
+from adjudicator.decisions.service import create_decision
 
 
 def _decide(server: LiveServer) -> str:

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect
 from servicekit import make_case
 
 from adjudicator import worker
-from adjudicator.dates import rfc3339
+from adjudicator.core.dates import rfc3339
 
 SHIPPED = {
     "shipments": [{

@@ -17,8 +17,8 @@ from consolekit import OPERATOR, PASSWORD, login, store  # noqa: E402
 from servicekit import KEY_SECRET, StepClock, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
-from adjudicator.store import users as users_module  # noqa: E402
-from adjudicator.store.users import create_user  # noqa: E402
+from adjudicator.identity import users as users_module  # noqa: E402
+from adjudicator.identity.users import create_user  # noqa: E402
 from api import create_app  # noqa: E402
 
 

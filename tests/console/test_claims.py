@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import make_case
 
-from adjudicator.store import list_audit
+from adjudicator.audit.log import list_audit
 from api.console.caseform import form_from_case
 
 

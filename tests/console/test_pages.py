@@ -13,8 +13,13 @@ from servicekit import auth, make_case
 from sqlalchemy import func, select, update
 
 from adjudicator import load_catalog
-from adjudicator.store import Actor, create_decision, create_key, get_decision, list_audit
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.audit.log import list_audit
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.db.actor import Actor
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.queries import get_decision
+from adjudicator.decisions.service import create_decision
+from adjudicator.identity.keys import create_key
 from api.console.caseform import form_from_case
 
 SYSTEM = Actor(key_id=None, name="cli:test", role="admin")
@@ -143,8 +148,8 @@ def test_the_api_twin_reads_the_same_decision(app: Flask, staff: FlaskClient) ->
 def test_the_audit_page_lists_checkpoints_and_exports_the_log(
     app: Flask, client: FlaskClient, users, tmp_path
 ) -> None:
-    from adjudicator.store.checkpoints import make_checkpoint
-    from adjudicator.store.signing import Signer, load_or_create_key
+    from adjudicator.audit.checkpoints import make_checkpoint
+    from adjudicator.audit.signing import Signer, load_or_create_key
 
     _decide(app)
     signer = Signer("adjudicator.test/audit", load_or_create_key(tmp_path / "k.pem"))
@@ -165,7 +170,7 @@ def test_the_audit_page_lists_checkpoints_and_exports_the_log(
 def test_the_rules_page_lists_the_impact_reports(
     app: Flask, adjudicator, staff: FlaskClient
 ) -> None:
-    from adjudicator.store.replays import ReplaySpec, create_replay
+    from adjudicator.governance.replays import ReplaySpec, create_replay
 
     empty = staff.get("/console/rules").get_data(as_text=True)
     assert "No candidate version has been replayed yet" in empty

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from servicekit import KEY_SECRET, StepClock
 
-from adjudicator.store import list_audit
+from adjudicator.audit.log import list_audit
 from api import create_app
 
 

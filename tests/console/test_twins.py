@@ -19,7 +19,8 @@ from servicekit import auth, make_case
 import api.blueprints.audit as api_audit
 import api.blueprints.decisions as api_decisions
 import api.console.views as console_views
-from adjudicator.store import Actor, create_key
+from adjudicator.db.actor import Actor
+from adjudicator.identity.keys import create_key
 from api.console.caseform import form_from_case
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -91,8 +92,8 @@ def test_claim_pages_and_actions_are_the_claims_service(
     app: Flask, client: FlaskClient, users, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The claims API (api.blueprints.claims) and the console call the very same functions
-    # of adjudicator.store.claims, and each console page or action calls one.
-    import adjudicator.store.claims as service
+    # of adjudicator.claims.service, and each console page or action calls one.
+    import adjudicator.claims.service as service
     import api.blueprints.claims as api_claims
     import api.console.claims as console_claims
 

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from servicekit import StepClock, open_test_store, pg_base_url, pg_schema, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
-from adjudicator.store import Store  # noqa: E402
+from adjudicator.db.store import Store  # noqa: E402
 
 BACKENDS = [
     "sqlite",

@@ -12,17 +12,20 @@ from governkit import CANDIDATE, make_rules_root, seed
 from servicekit import open_test_store, reset
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.store import Actor, InvalidRequest, Store, list_audit, verify_audit
-from adjudicator.store.activation import (
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest
+from adjudicator.db.store import Store
+from adjudicator.governance.activation import (
     GovernanceConflict,
     SelfApproval,
     approve_activation,
     request_activation,
     rollback,
 )
-from adjudicator.store.active import ActiveVersionCache, active_version
-from adjudicator.store.replay_job import run_replay
-from adjudicator.store.replays import ReplaySpec, create_replay
+from adjudicator.governance.active import ActiveVersionCache, active_version
+from adjudicator.governance.replay_job import run_replay
+from adjudicator.governance.replays import ReplaySpec, create_replay
 
 ALICE = Actor(key_id="k_alice", name="alice", role="admin")
 BOB = Actor(key_id="k_bob", name="bob", role="admin")

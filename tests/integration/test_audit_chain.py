@@ -10,17 +10,13 @@ from servicekit import make_case
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.store import (
-    Actor,
-    Store,
-    create_decision,
-    create_key,
-    list_audit,
-    revoke_key,
-    verify_audit,
-)
-from adjudicator.store.chain import canonical_parts, entry_hash
-from adjudicator.store.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
+from adjudicator.audit.chain import canonical_parts, entry_hash
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.decisions.service import create_decision
+from adjudicator.identity.keys import create_key, revoke_key
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -77,7 +73,7 @@ def test_the_split_canonical_json_is_the_canonical_json(store: Store) -> None:
 
     import rfc8785
 
-    from adjudicator.store.chain import format_time
+    from adjudicator.audit.chain import format_time
 
     at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     payload = {"seq": 0, "subject": "x", "ü": ["\u0000", {"b": 1, "a": None}], "z": '"seq":1,'}

@@ -20,10 +20,15 @@ from servicekit import make_case
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.store import Actor, Store, create_decision, create_key, verify_audit
-from adjudicator.store.audit_models import CheckpointRow
-from adjudicator.store.chain import entry_hash
-from adjudicator.store.checkpoints import (
+from adjudicator.audit.chain import entry_hash
+from adjudicator.audit.checkpoint_note import (
+    Checkpoint,
+    NoteError,
+    Signer,
+    Verifier,
+    open_checkpoint,
+)
+from adjudicator.audit.checkpoints import (
     ChainUnsound,
     check_checkpoint,
     checkpoint_job,
@@ -32,10 +37,15 @@ from adjudicator.store.checkpoints import (
     make_checkpoint,
     receipt,
 )
-from adjudicator.store.models import AuditEntryRow, AuditHeadRow, DecisionRow
-from adjudicator.store.note import Checkpoint, NoteError, Signer, Verifier, open_checkpoint
-from adjudicator.store.receipts import verify_receipt
-from adjudicator.store.signing import AuditSettings, load_or_create_key
+from adjudicator.audit.log import verify_audit
+from adjudicator.audit.models import AuditEntryRow, AuditHeadRow, CheckpointRow
+from adjudicator.audit.receipts import verify_receipt
+from adjudicator.audit.signing import AuditSettings, load_or_create_key
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.service import create_decision
+from adjudicator.identity.keys import create_key
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -224,7 +234,7 @@ def test_a_receipt_verifies_and_fails_after_tampering(
     )
 
     def rehashed(r: dict[str, Any]) -> None:  # changed, and its own hash made to fit
-        from adjudicator.store.chain import json_entry_bytes
+        from adjudicator.audit.chain import json_entry_bytes
 
         r["entry"]["payload"]["outcome"] = "denied"
         prev = r["entry"]["prev_hash"].encode()
@@ -303,8 +313,8 @@ def test_an_export_verifies_alone_and_against_a_checkpoint(
 ) -> None:
     import orjson
 
-    from adjudicator.store.audit import export_bounds, iter_entries
-    from adjudicator.store.receipts import export_against, verify_export
+    from adjudicator.audit.log import export_bounds, iter_entries
+    from adjudicator.audit.receipts import export_against, verify_export
 
     _fill(store, adjudicator, decisions=3)
     kept = open_checkpoint(make_checkpoint(store, signer).note, signer.verifier)

@@ -19,7 +19,10 @@ from servicekit import make_case
 from sqlalchemy import text
 
 from adjudicator import Adjudicator
-from adjudicator.store import Actor, Store, create_decision, create_key, revoke_key
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.decisions.service import create_decision
+from adjudicator.identity.keys import create_key, revoke_key
 
 SYSTEM = Actor(key_id="k-system", name="upstream ünïcode 🚚", role="system")
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -53,7 +56,7 @@ def test_every_stored_hash_follows_the_documented_form(
     revoke_key(store, info.key_id, actor=OPERATOR)
     with store.db.read() as session:
         # the raw rows, as a third party with read access would take them
-        from adjudicator.store.models import AuditEntryRow
+        from adjudicator.audit.models import AuditEntryRow
 
         rows = session.execute(
             text(

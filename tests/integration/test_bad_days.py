@@ -24,10 +24,11 @@ from sqlalchemy import event, text
 
 from adjudicator import Adjudicator
 from adjudicator.cli import main
+from adjudicator.db.actor import Actor
+from adjudicator.db.config import DatabaseTimeouts, StoreConfig, key_secret_from_env
+from adjudicator.db.database import Database
+from adjudicator.identity.keys import create_key
 from adjudicator.settings import SettingsError
-from adjudicator.store import Actor, StoreConfig, create_key
-from adjudicator.store.config import DatabaseTimeouts, key_secret_from_env
-from adjudicator.store.database import Database
 from api import create_app
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")

@@ -9,9 +9,10 @@ import pytest
 from claimkit import STAFF_A, SYSTEM, MovableClock, filed_case
 
 from adjudicator import Adjudicator
-from adjudicator.lifecycle import InvalidTransition
-from adjudicator.store import Store, verify_audit
-from adjudicator.store.claims import Viewer, act, claim_events, get_claim, open_claim
+from adjudicator.audit.log import verify_audit
+from adjudicator.claims.service import Viewer, act, claim_events, get_claim, open_claim
+from adjudicator.core.lifecycle import InvalidTransition
+from adjudicator.db.store import Store
 
 THREADS = 20
 

@@ -16,10 +16,10 @@ from claimkit import STAFF_A, SYSTEM, MovableClock, filed_case
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.store import Store, list_audit, verify_audit
-from adjudicator.store.audit import VerifyReport
-from adjudicator.store.claims import act, open_claim
-from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
+from adjudicator.audit.log import VerifyReport, list_audit, verify_audit
+from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow, ClaimRow
+from adjudicator.claims.service import act, open_claim
+from adjudicator.db.store import Store
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ from claimkit import FILED, STAFF_A, STAFF_B, SYSTEM, MovableClock, filed_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, InvalidCase
-from adjudicator.lifecycle import (
-    ActionForbidden,
-    InvalidTransition,
-    ReplacedProposal,
-    StaleProposal,
-)
-from adjudicator.store import Store, get_decision, verify_audit
-from adjudicator.store.claims import (
+from adjudicator.audit.log import verify_audit
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow
+from adjudicator.claims.service import (
     ClaimExists,
     ClaimFilter,
     ClaimIdempotencyConflict,
@@ -28,8 +24,16 @@ from adjudicator.store.claims import (
     list_claims,
     open_claim,
 )
-from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow
-from adjudicator.store.models import AuditEntryRow, DecisionRow, OutboxRow
+from adjudicator.core.lifecycle import (
+    ActionForbidden,
+    InvalidTransition,
+    ReplacedProposal,
+    StaleProposal,
+)
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.queries import get_decision
+from adjudicator.webhooks.models import OutboxRow
 
 
 @pytest.fixture
@@ -241,7 +245,7 @@ def test_approving_a_proposal_on_an_older_revision_is_stale(
     assert proposed.state.proposal is not None
     reviewed = {"proposal_id": proposed.state.proposal["proposal_id"]}
     with pytest.raises(StaleProposal):
-        from adjudicator.store.claims_models import ClaimRow
+        from adjudicator.claims.models import ClaimRow
 
         with store.db.write() as session:  # a revision that skipped the proposal's clearing
             row = session.get(ClaimRow, ref)
@@ -302,7 +306,7 @@ class CountingDecider:
 def test_evidence_is_decided_once_before_the_lock_and_again_only_when_the_base_moved(
     store: Store, adjudicator: Adjudicator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from adjudicator.store import claims
+    from adjudicator.claims import service as claims
 
     ref = opened(store, adjudicator)
     counting = CountingDecider(adjudicator)

@@ -23,10 +23,12 @@ from servicekit import KEY_SECRET, open_test_store, reset
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, worker
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.claims.models import ClaimEventRow
+from adjudicator.claims.service import Viewer, act, claim_events, get_claim, open_claim
 from adjudicator.cli import main
-from adjudicator.store import Store, list_audit, utc_now, verify_audit
-from adjudicator.store.claims import Viewer, act, claim_events, get_claim, open_claim
-from adjudicator.store.claims_models import ClaimEventRow
+from adjudicator.db.config import utc_now
+from adjudicator.db.store import Store
 
 STAFF = Viewer(STAFF_A.key_id, "staff")
 RACE_CLAIMS = {"postgresql": 500, "sqlite": 50}  # SKIP LOCKED is PostgreSQL's; SQLite serialises

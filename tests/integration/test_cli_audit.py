@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from servicekit import KEY_SECRET, open_test_store
 from sqlalchemy import delete, select, update
 
+from adjudicator.audit.checkpoints import receipt
+from adjudicator.audit.models import AuditEntryRow, AuditHeadRow
 from adjudicator.cli import main
-from adjudicator.store.checkpoints import receipt
-from adjudicator.store.models import AuditEntryRow, AuditHeadRow
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_a_restored_backup_verifies_against_a_checkpoint_taken_before(
 
 
 def test_backup_of_postgresql_points_to_pg_dump(env: dict[str, str], tmp_path: Path) -> None:
-    from adjudicator.store.backup import BackupRefused, backup
+    from adjudicator.audit.backup import BackupRefused, backup
 
     class Pg:
         class db:  # noqa: N801

@@ -12,8 +12,10 @@ from governkit import CANDIDATE, CHANGED, UNCHANGED, make_rules_root, seed
 from servicekit import KEY_SECRET, open_test_store
 
 from adjudicator import Adjudicator, load_catalog
+from adjudicator.audit.log import list_audit
 from adjudicator.cli import main
-from adjudicator.store import Actor, create_key, list_audit
+from adjudicator.db.actor import Actor
+from adjudicator.identity.keys import create_key
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 

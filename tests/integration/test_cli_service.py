@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from servicekit import KEY_SECRET, open_test_store
 from sqlalchemy import update
 
+from adjudicator.audit.models import AuditEntryRow
 from adjudicator.cli import main
-from adjudicator.store import authenticate
-from adjudicator.store.models import AuditEntryRow
+from adjudicator.identity.keys import authenticate
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from adjudicator.store import Store, list_audit, verify_audit
-from adjudicator.store.models import DecisionRow
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
 
 HERE = Path(__file__).resolve().parent
 PROCESSES, EACH = 4, 200

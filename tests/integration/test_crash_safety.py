@@ -34,8 +34,11 @@ from httpkit import free_port, group_alive, kill_group, request, wait_ready
 from servicekit import KEY_SECRET, make_case, open_test_store, pg_base_url, pg_schema
 from sqlalchemy import select
 
-from adjudicator.store import Actor, create_key, verify_audit
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.audit.log import verify_audit
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.db.actor import Actor
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.identity.keys import create_key
 
 pytestmark = [
     pytest.mark.postgres,

@@ -11,8 +11,12 @@ from servicekit import make_case
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.store import Actor, Store, create_decision, verify_audit
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.audit.log import verify_audit
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.service import create_decision
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 

@@ -11,22 +11,16 @@ from servicekit import StepClock, make_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, InvalidCase, UnknownRuleset
-from adjudicator.store import (
-    Actor,
-    DecisionFilter,
-    Determination,
-    InvalidRequest,
-    NotFound,
-    Store,
-    create_decision,
-    get_decision,
-    list_audit,
-    list_decisions,
-    override_decision,
-    verify_audit,
-)
-from adjudicator.store import chain as chain_module
-from adjudicator.store.models import AuditEntryRow, DecisionRow
+from adjudicator.audit import chain as chain_module
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest, NotFound
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.overrides import Determination
+from adjudicator.decisions.queries import DecisionFilter, get_decision, list_decisions
+from adjudicator.decisions.service import create_decision, override_decision
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 STAFF = Actor(key_id="k-staff", name="alice", role="staff")

@@ -13,21 +13,14 @@ from servicekit import make_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.store import (
-    Actor,
-    Determination,
-    IdempotencyConflict,
-    InvalidRequest,
-    Store,
-    create_decision,
-    get_decision,
-    list_audit,
-    list_decisions,
-    override_decision,
-    verify_audit,
-)
-from adjudicator.store.models import DecisionRow
-from adjudicator.store.queries import DecisionFilter
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import IdempotencyConflict, InvalidRequest
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.overrides import Determination
+from adjudicator.decisions.queries import DecisionFilter, get_decision, list_decisions
+from adjudicator.decisions.service import create_decision, override_decision
 
 ORDERS = Actor(key_id="k-orders", name="orders", role="system")
 BILLING = Actor(key_id="k-billing", name="billing", role="system")

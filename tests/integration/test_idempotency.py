@@ -10,17 +10,13 @@ from servicekit import make_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator
-from adjudicator.store import (
-    Actor,
-    IdempotencyConflict,
-    InvalidRequest,
-    Store,
-    StoredDecision,
-    create_decision,
-    list_audit,
-    verify_audit,
-)
-from adjudicator.store.models import DecisionRow
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import IdempotencyConflict, InvalidRequest
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.records import StoredDecision
+from adjudicator.decisions.service import create_decision
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from adjudicator.store import (
-    Actor,
-    InvalidRequest,
-    NotFound,
-    Store,
-    authenticate,
-    create_key,
-    list_audit,
-    list_keys,
-    revoke_key,
-)
-from adjudicator.store.models import ApiKeyRow
+from adjudicator.audit.log import list_audit
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest, NotFound
+from adjudicator.db.store import Store
+from adjudicator.identity.keys import authenticate, create_key, list_keys, revoke_key
+from adjudicator.identity.models import ApiKeyRow
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 

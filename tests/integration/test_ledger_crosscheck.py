@@ -12,9 +12,10 @@ from claimkit import SYSTEM, MovableClock, filed_case
 from sqlalchemy import delete, insert, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.store import Store, list_audit, verify_audit
-from adjudicator.store.claims import act, open_claim
-from adjudicator.store.ledger_models import LedgerEntryRow, OrderAccountRow
+from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.claims.service import act, open_claim
+from adjudicator.db.store import Store
+from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow
 
 ORDER = "PO-L1"
 

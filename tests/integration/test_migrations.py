@@ -6,14 +6,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from adjudicator.store import Store
-from adjudicator.store.models import GENESIS_HASH, AuditHeadRow, Base
+from adjudicator.audit.models import GENESIS_HASH, AuditHeadRow
+from adjudicator.db.store import Store
+from adjudicator.tables import metadata
 
 
 def test_the_models_match_the_migrated_schema(store: Store) -> None:
     with store.db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_upgrading_again_changes_nothing(store: Store) -> None:

@@ -18,13 +18,14 @@ from servicekit import KEY_SECRET, open_test_store
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
+from adjudicator.claims import service as claims
+from adjudicator.claims.models import ClaimRow
+from adjudicator.claims.reconcile import last_run, reconcile, reconcile_job
+from adjudicator.claims.service import act, open_claim
 from adjudicator.cli import main
-from adjudicator.store import Store, claims
-from adjudicator.store.claims import act, open_claim
-from adjudicator.store.claims_models import ClaimRow
-from adjudicator.store.ledger_carry import carry_over
-from adjudicator.store.ledger_models import LedgerEntryRow, OrderAccountRow, ReconcileRunRow
-from adjudicator.store.reconcile import last_run, reconcile, reconcile_job
+from adjudicator.db.store import Store
+from adjudicator.ledger.carry import carry_over
+from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow, ReconcileRunRow
 
 ORDER = "PO-RECON-1"
 

@@ -9,10 +9,12 @@ from servicekit import make_case
 from sqlalchemy import select
 
 from adjudicator import Adjudicator
-from adjudicator.store import Actor, InvalidRequest, Store
-from adjudicator.store.claims import ClaimFilter, Viewer, act, list_claims, open_claim
-from adjudicator.store.claims_models import ClaimRow
-from adjudicator.store.queue import QueueFilter
+from adjudicator.claims.models import ClaimRow
+from adjudicator.claims.queue import QueueFilter
+from adjudicator.claims.service import ClaimFilter, Viewer, act, list_claims, open_claim
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest
+from adjudicator.db.store import Store
 
 SYSTEM = Actor(key_id="sys-1", name="orders", role="system")
 ANN = Actor(key_id="user:1", name="ann", role="staff", user_id=1)

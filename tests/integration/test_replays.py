@@ -15,12 +15,16 @@ from governkit import CANDIDATE, CHANGED, SEEDER, UNCHANGED, make_rules_root, se
 from sqlalchemy import func, select, update
 
 from adjudicator import Adjudicator, load_catalog, worker
-from adjudicator.errors import RulesetError, UnknownRuleset
-from adjudicator.store import Actor, InvalidRequest, Store, override_decision
-from adjudicator.store.models import AuditEntryRow, DecisionRow
-from adjudicator.store.overrides import Determination
-from adjudicator.store.replay_job import run_replay
-from adjudicator.store.replays import (
+from adjudicator.audit.models import AuditEntryRow
+from adjudicator.core.errors import RulesetError, UnknownRuleset
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest
+from adjudicator.db.store import Store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.decisions.overrides import Determination
+from adjudicator.decisions.service import override_decision
+from adjudicator.governance.replay_job import run_replay
+from adjudicator.governance.replays import (
     ABANDONED_AFTER,
     ReplaySpec,
     create_replay,

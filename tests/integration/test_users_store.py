@@ -11,9 +11,13 @@ from click.testing import CliRunner
 from servicekit import KEY_SECRET, StepClock, open_test_store
 from sqlalchemy import delete, insert, update
 
+from adjudicator.audit.log import list_audit, verify_audit
 from adjudicator.cli import main
-from adjudicator.store import Actor, InvalidRequest, Store, list_audit, verify_audit
-from adjudicator.store.users import (
+from adjudicator.db.actor import Actor
+from adjudicator.db.errors import InvalidRequest
+from adjudicator.db.store import Store
+from adjudicator.identity.models import UserRow
+from adjudicator.identity.users import (
     LOCKOUT,
     LoginRefused,
     create_user,
@@ -22,7 +26,6 @@ from adjudicator.store.users import (
     unlock_user,
     user_actor,
 )
-from adjudicator.store.users_models import UserRow
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 PASSWORD = "correct horse battery"

@@ -30,14 +30,8 @@ from webhookkit import (
 
 from adjudicator import worker
 from adjudicator.cli import main
+from adjudicator.db.store import Store
 from adjudicator.settings import ServiceSettings
-from adjudicator.store import Store
-from adjudicator.store.models import OutboxRow
-from adjudicator.store.webhook_models import (
-    WebhookAttemptRow,
-    WebhookDeliveryRow,
-    WebhookSubscriptionRow,
-)
 from adjudicator.webhooks import (
     DELIVERABLE_EVENTS,
     Timeouts,
@@ -48,6 +42,12 @@ from adjudicator.webhooks import (
     list_deliveries,
 )
 from adjudicator.webhooks import delivery as delivery_module
+from adjudicator.webhooks.models import (
+    OutboxRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookSubscriptionRow,
+)
 from adjudicator.webhooks.retry import BASE, CAP, MAX_AGE
 from adjudicator.webhooks.sealing import bound_to, unseal
 

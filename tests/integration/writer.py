@@ -10,7 +10,8 @@ import sys
 from servicekit import make_case, open_test_store
 
 from adjudicator import Adjudicator
-from adjudicator.store import Actor, create_decision
+from adjudicator.db.actor import Actor
+from adjudicator.decisions.service import create_decision
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ from flask import Flask
 from playwright.sync_api import Page
 from werkzeug.serving import make_server
 
-from adjudicator.store import Actor, Store
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
@@ -91,7 +92,7 @@ class OffsetClock:
 
 def system_key(server: LiveServer) -> str:
     """A new API key of an upstream order system (acts for the buyer and the supplier)."""
-    from adjudicator.store import create_key
+    from adjudicator.identity.keys import create_key
 
     return create_key(server.store, role="system", name="orders", actor=OPERATOR)[1]
 

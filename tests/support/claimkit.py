@@ -8,7 +8,7 @@ from typing import Any
 
 from servicekit import make_case
 
-from adjudicator.store import Actor
+from adjudicator.db.actor import Actor
 
 FILED = datetime(2024, 4, 20, 10, 0, tzinfo=UTC)  # worked example 1's filing time
 SYSTEM = Actor(key_id="sys-key", name="orders", role="system")

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from adjudicator.store import Actor, Store
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 PASSWORD = "correct horse battery"
@@ -42,7 +43,7 @@ SYSTEM = Actor(key_id="orders-sys", name="orders", role="system")
 
 def escalated_claim(app: Flask, case: dict[str, Any]) -> str:
     """A claim opened by an order system and escalated by its buyer: awaiting staff."""
-    from adjudicator.store.claims import act, open_claim
+    from adjudicator.claims.service import act, open_claim
 
     decider = app.extensions["adjudicator"].decider
     with app.app_context():

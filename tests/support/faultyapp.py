@@ -25,7 +25,7 @@ def create_app() -> Any:
     """The production app with the fault armed (runs in the gunicorn worker)."""
     from flask import Response
 
-    import adjudicator.engine as engine
+    import adjudicator.core.engine as engine
     from adjudicator import Adjudicator
     from api import create_app as production_app
 

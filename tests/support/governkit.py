@@ -17,7 +17,9 @@ from typing import Any
 import orjson
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.store import Actor, Store, create_decision
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.decisions.service import create_decision
 
 CANDIDATE = "candidate"
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +35,7 @@ UNCHANGED = ("WE-1-never-shipped", "WE-2-capped-at-ta-amount", "CAP-04-jpy-price
 def default_rules_root() -> Path:
     """The rules root the package decides with by default."""
     try:
-        from adjudicator.rules.loader import DEFAULT_RULES_DIR
+        from adjudicator.core.rules.loader import DEFAULT_RULES_DIR
 
         return Path(DEFAULT_RULES_DIR)
     except ImportError:  # pragma: no cover - moved by another change

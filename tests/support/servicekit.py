@@ -21,25 +21,21 @@ from typing import Any
 from sqlalchemy import create_engine, delete, update
 from sqlalchemy.schema import CreateSchema, DropSchema
 
-from adjudicator.store import Store, StoreConfig, open_store
-from adjudicator.store.audit_models import CheckpointRow
-from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
-from adjudicator.store.governance_models import (
+import adjudicator.tables  # noqa: F401  (every table in the metadata)
+from adjudicator.audit.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow, CheckpointRow
+from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow, ClaimRow
+from adjudicator.db.config import StoreConfig
+from adjudicator.db.store import Store, open_store
+from adjudicator.decisions.models import DecisionRow
+from adjudicator.governance.models import (
     ActivationRequestRow,
     ReplayRow,
     RulesetActivationRow,
 )
-from adjudicator.store.ledger_models import LedgerEntryRow, OrderAccountRow
-from adjudicator.store.models import (
-    GENESIS_HASH,
-    ApiKeyRow,
-    AuditEntryRow,
-    AuditHeadRow,
-    DecisionRow,
+from adjudicator.identity.models import ApiKeyRow, UserRow
+from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow
+from adjudicator.webhooks.models import (
     OutboxRow,
-)
-from adjudicator.store.users_models import UserRow
-from adjudicator.store.webhook_models import (
     WebhookAttemptRow,
     WebhookDeliveryRow,
     WebhookSubscriptionRow,

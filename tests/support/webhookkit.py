@@ -22,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from adjudicator.store import Actor, Store
-from adjudicator.store.outbox import enqueue
+from adjudicator.db.actor import Actor
+from adjudicator.db.store import Store
+from adjudicator.webhooks.outbox import enqueue
 
 ADMIN = Actor(key_id=None, name="cli:test", role="admin")
 

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from adjudicator.contract import flatten_errors, load_case
-from adjudicator.contract.base import ContractSchema, Object
-from adjudicator.contract.fields import AqlContext, aql_context
-from adjudicator.contract.schemas import CaseSchema
-from adjudicator.errors import InvalidCase
+from adjudicator.core.contract import flatten_errors, load_case
+from adjudicator.core.contract.base import ContractSchema, Object
+from adjudicator.core.contract.fields import AqlContext, aql_context
+from adjudicator.core.contract.schemas import CaseSchema
+from adjudicator.core.errors import InvalidCase
 
 AQL = frozenset({"0.65", "1.0", "1.5", "2.5", "4.0", "6.5"})
 

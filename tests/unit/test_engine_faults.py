@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-import adjudicator.context as context_module
-import adjudicator.engine as engine_module
+import adjudicator.core.context as context_module
+import adjudicator.core.engine as engine_module
 from adjudicator import Adjudicator, EngineError, load_catalog
 
 WE_1 = (

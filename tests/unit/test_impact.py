@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from adjudicator import Adjudicator
-from adjudicator.impact import ImpactTally, changes_csv, finish, percentile, substance
+from adjudicator.analysis.impact import ImpactTally, changes_csv, finish, percentile, substance
 from api.examples import WORKED_EXAMPLE_1
 
 _ADJUDICATOR = Adjudicator()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adjudicator.lifecycle import (
+from adjudicator.core.lifecycle import (
     ClaimState,
     EventRecord,
     InvalidAction,

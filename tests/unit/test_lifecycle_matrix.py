@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from adjudicator.lifecycle import (
+from adjudicator.core.lifecycle import (
     API_ACTIONS,
     STATUSES,
     Acting,
@@ -49,7 +49,7 @@ from adjudicator.lifecycle import (
     available_actions,
     check,
 )
-from adjudicator.lifecycle.errors import ReplacedProposal  # the design's 409 `stale`
+from adjudicator.core.lifecycle.errors import ReplacedProposal  # the design's 409 `stale`
 
 # Lines starting with "#" are the spec's sentence (or the choice made) for the line below.
 MATRIX = """

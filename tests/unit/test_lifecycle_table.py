@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from adjudicator.lifecycle import (
+from adjudicator.core.lifecycle import (
     ACTIONS,
     CLOSED,
     OPEN,
@@ -29,7 +29,7 @@ from adjudicator.lifecycle import (
     available_actions,
     check,
 )
-from adjudicator.lifecycle.state import PARTIES
+from adjudicator.core.lifecycle.state import PARTIES
 
 FILED = datetime(2024, 4, 20, 10, 0, tzinfo=UTC)
 LATER = FILED + timedelta(days=30)

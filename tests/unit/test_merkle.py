@@ -10,7 +10,7 @@ import hashlib
 
 import pytest
 
-from adjudicator.store.merkle import (
+from adjudicator.audit.merkle import (
     EMPTY_ROOT,
     Tree,
     leaf_hash,

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adjudicator.lifecycle import Acting, ClaimState, EventRecord, advance, compute_clocks
-from adjudicator.lifecycle.state import parse_time
+from adjudicator.core.lifecycle import Acting, ClaimState, EventRecord, advance, compute_clocks
+from adjudicator.core.lifecycle.state import parse_time
 
 USD = "USD"
 FILED = "2024-04-20T10:00:00Z"

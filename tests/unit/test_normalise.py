@@ -1,7 +1,7 @@
 """Normalisation: the derived dates SHIP-01..05, exact money, business days.
 
 Each derived date is checked twice where it matters: on the function of
-``adjudicator.shipping`` with a validated case, and on the decision it leads to.
+``adjudicator.core.shipping`` with a validated case, and on the decision it leads to.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from adjudicator import Adjudicator, load_ruleset, money, shipping
-from adjudicator.contract import load_case
-from adjudicator.dates import add_business_days, local_date
+from adjudicator import Adjudicator, load_ruleset
+from adjudicator.core import money, shipping
+from adjudicator.core.contract import load_case
+from adjudicator.core.dates import add_business_days, local_date
 
 RULESET = load_ruleset()
 

@@ -12,7 +12,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from adjudicator.store.note import (
+from adjudicator.audit.checkpoint_note import (
     Checkpoint,
     NoteError,
     Signer,

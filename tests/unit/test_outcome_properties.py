@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adjudicator import Adjudicator
-from adjudicator.contract.records import REMEDIES
+from adjudicator.core.contract.records import REMEDIES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 from spec_oracle import decide as oracle  # noqa: E402

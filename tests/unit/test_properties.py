@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adjudicator import Adjudicator
-from adjudicator.contract.records import CLAIM_GROUNDS, REMEDIES
+from adjudicator.core.contract.records import CLAIM_GROUNDS, REMEDIES
 
 EXPONENTS = {"USD": 2, "JPY": 0, "KWD": 3}
 SAMPLE_SIZES = [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000, 100]

@@ -2,10 +2,10 @@
 
 - no module of the package imports Flask or the ``api`` package (the service
   wraps the core, never the other way round);
-- the decision path (everything but ``adjudicator/store/``,
-  ``adjudicator/cli/`` and ``adjudicator/webhooks/``) imports neither
-  SQLAlchemy, Alembic nor Flask;
-- ``adjudicator/engine.py`` is the only module importing durable-rules.
+- the decision path (``adjudicator/core/`` and the tools over it in
+  ``adjudicator/analysis/``, and the package's own ``__init__``) imports
+  neither SQLAlchemy, Alembic nor Flask;
+- ``adjudicator/core/engine.py`` is the only module importing durable-rules.
 
 Imports are read from the source with ``ast`` (also those inside functions and
 ``importlib.import_module("...")`` calls with a literal name), so nothing is
@@ -50,12 +50,13 @@ IMPORTS = {_rel(path): imported_roots(path.read_text(encoding="utf-8")) for path
 
 
 def _is_service_side(name: str) -> bool:
-    return name.startswith(("adjudicator/store/", "adjudicator/cli/", "adjudicator/webhooks/"))
+    core = ("adjudicator/core/", "adjudicator/analysis/", "adjudicator/__init__.py")
+    return not name.startswith(core)
 
 
 def test_the_guard_sees_the_package() -> None:
-    assert "adjudicator/engine.py" in IMPORTS
-    assert "adjudicator/decide.py" in IMPORTS
+    assert "adjudicator/core/engine.py" in IMPORTS
+    assert "adjudicator/core/decide.py" in IMPORTS
     assert len(IMPORTS) >= 15
 
 
@@ -85,4 +86,4 @@ def test_decision_path_has_no_database_or_web(module: str) -> None:
 
 def test_only_the_engine_adapter_imports_durable_rules() -> None:
     users = sorted(m for m, roots in IMPORTS.items() if roots & {"durable", "durable_rules_engine"})
-    assert users == ["adjudicator/engine.py"]
+    assert users == ["adjudicator/core/engine.py"]

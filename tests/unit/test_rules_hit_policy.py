@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.contract import load_case
-from adjudicator.regression import check, load_fixtures, version_folder
-from adjudicator.rules.casegen import valid_cases
-from adjudicator.rules.loader import build_ruleset, default_rules_dir
-from adjudicator.rules.model import Catalog
-from adjudicator.rules.overlaps import OverlapSearch, VersionData
+from adjudicator.analysis.casegen import valid_cases
+from adjudicator.analysis.overlaps import OverlapSearch, VersionData
+from adjudicator.analysis.regression import check, load_fixtures, version_folder
+from adjudicator.core.contract import load_case
+from adjudicator.core.rules.loader import build_ruleset, default_rules_dir
+from adjudicator.core.rules.model import Catalog
 
 CATALOG = load_catalog()
 ROOT = default_rules_dir() / CATALOG.name

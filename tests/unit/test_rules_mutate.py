@@ -12,16 +12,16 @@ import pytest
 from click.testing import CliRunner
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.cli import main
-from adjudicator.regression import fixture_versions, load_fixtures
-from adjudicator.rules.loader import default_rules_dir
-from adjudicator.rules.mutate import (
+from adjudicator.analysis.mutate import (
     comparison_mutants,
     formula_mutants,
     mutations,
     run_mutants,
 )
-from adjudicator.rules.overlaps import VersionData
+from adjudicator.analysis.overlaps import VersionData
+from adjudicator.analysis.regression import fixture_versions, load_fixtures
+from adjudicator.cli import main
+from adjudicator.core.rules.loader import default_rules_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog()

@@ -1,4 +1,4 @@
-"""The store and the service commands load without Flask; the core loads without SQLAlchemy."""
+"""The capabilities and the service commands load without Flask; the core loads without SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ def _loaded(modules: str, banned: set[str]) -> str:
     return done.stdout.strip()
 
 
-def test_store_and_cli_load_without_flask() -> None:
+def test_capabilities_and_cli_load_without_flask() -> None:
     banned = {"flask", "flask_smorest", "werkzeug", "api"}
-    assert _loaded("adjudicator.store, adjudicator.cli, adjudicator.cli.service", banned) == ""
+    capabilities = "adjudicator.tables, adjudicator.claims.service, adjudicator.audit.log"
+    assert _loaded(f"{capabilities}, adjudicator.cli, adjudicator.cli.service", banned) == ""
 
 
 def test_the_decision_core_loads_without_the_database() -> None:
     banned = {"sqlalchemy", "alembic", "psycopg", "flask", "gunicorn"}
-    assert _loaded("adjudicator, adjudicator.decide", banned) == ""
+    assert _loaded("adjudicator, adjudicator.core.decide", banned) == ""

@@ -185,7 +185,7 @@ def test_no_request_handler_can_deliver() -> None:
 
 
 def test_the_lifecycle_writes_exactly_the_event_types_subscribers_can_name() -> None:
-    from adjudicator.lifecycle import EVENT_TYPES
+    from adjudicator.core.lifecycle import EVENT_TYPES
     from adjudicator.webhooks.events import CLAIM_EVENTS
 
     assert set(EVENT_TYPES) == set(CLAIM_EVENTS)

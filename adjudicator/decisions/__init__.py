@@ -1,0 +1,1 @@
+"""Decisions: decide and store a case, override a decision, read decisions back."""

@@ -1,0 +1,1 @@
+"""Rules governance: the active version, replays (impact reports) and gated activation."""

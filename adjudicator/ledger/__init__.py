@@ -1,0 +1,1 @@
+"""The order ledger: one cap account per order, holds, payouts and releases."""
