@@ -3,7 +3,7 @@
 The rule data lives at the top of the repository (``rules/trade_assurance/<version>/``),
 where analysts edit it. A plain ``pip install .`` must still decide cases, so
 the wheel carries a copy of it as ``adjudicator/ruledata/``;
-:func:`adjudicator.core.rules.loader.default_rules_dir` finds it there (and falls
+:func:`adjudicator.core.loader.default_rules_dir` finds it there (and falls
 back to the checkout's ``rules/`` in an editable install). Everything else
 about the build is declared in ``pyproject.toml``.
 """

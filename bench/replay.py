@@ -44,7 +44,7 @@ ANALYST = Actor(key_id=None, name="bench", role="admin")
 
 
 def _rules_root(dest: Path) -> Path:
-    from adjudicator.core.rules.loader import DEFAULT_RULES_DIR
+    from adjudicator.core.loader import DEFAULT_RULES_DIR
 
     shutil.copytree(DEFAULT_RULES_DIR, dest, dirs_exist_ok=True)
     base = load_catalog(Path(DEFAULT_RULES_DIR)).get(None).version

@@ -36,7 +36,7 @@ from typing import Any
 from adjudicator.analysis.overlaps import OverlapSearch, VersionData
 from adjudicator.analysis.regression import Decider, Fixture, check
 from adjudicator.core.errors import AdjudicatorError
-from adjudicator.core.rules.loader import build_ruleset
+from adjudicator.core.loader import build_ruleset
 from adjudicator.core.rules.model import Ruleset
 
 Doc = dict[str, Any]

@@ -36,8 +36,8 @@ from adjudicator.core.contract import load_case
 from adjudicator.core.engine import RulesEngine
 from adjudicator.core.errors import AdjudicatorError
 from adjudicator.core.facts import normalise
+from adjudicator.core.loader import build_ruleset, read_version_files
 from adjudicator.core.rules.checks import RULE_KEYS
-from adjudicator.core.rules.loader import build_ruleset, read_version_files
 from adjudicator.core.rules.model import Ruleset
 
 PROBE = "PROBE"

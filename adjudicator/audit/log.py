@@ -8,7 +8,7 @@ and names the first entry that was changed, deleted or reordered.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from adjudicator.audit.chain import HEAD_ID, entry_bytes, format_time
 from adjudicator.audit.checkpoint_note import NoteError, Verifier, open_checkpoint
-from adjudicator.audit.crosscheck import first_row_mismatch
+from adjudicator.audit.crosscheck import RowCheck, first_row_mismatch
 from adjudicator.audit.merkle import Tree
 from adjudicator.audit.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow, CheckpointRow
 from adjudicator.db.errors import InvalidRequest
@@ -268,12 +268,12 @@ def chain_length(store: Store) -> int:
     return int(seq or 0)
 
 
-def verify_audit(store: Store) -> VerifyReport:
+def verify_audit(store: Store, checks: Sequence[RowCheck] = ()) -> VerifyReport:
     """Walk the chain up to the head; report the first changed, deleted or reordered entry.
 
     When the chain holds, the rows it speaks for (decisions, API keys, ...) are
     then checked against the entries that recorded them
-    (:data:`adjudicator.audit.crosscheck.ROW_CHECKS`), so a changed or deleted
+    (``checks``: :data:`adjudicator.verification.ROW_CHECKS`), so a changed or deleted
     decision, a key whose role was raised or whose revocation was undone in
     the database, or a row no entry recorded, is named too.
 
@@ -301,7 +301,7 @@ def verify_audit(store: Store) -> VerifyReport:
         if broken is None and checked == head_seq and last_hash == head_hash:
             broken = _against_stored(checkpoint, head_seq, tree)
         if broken is None and checked == head_seq and last_hash == head_hash:
-            mismatch = first_row_mismatch(session, head_seq)
+            mismatch = first_row_mismatch(session, head_seq, checks)
             if mismatch is not None:
                 broken = Broken(*mismatch)
     if broken is None and checked < head_seq:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, aliased
 
+from adjudicator.audit.crosscheck import earlier
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.claims.models import ClaimRow
 from adjudicator.core.canonical import canonical_json, sha256_hex
@@ -41,13 +42,6 @@ _BATCH = 500
 def state_digest(state: Any) -> str:
     """``sha256:<hex>`` of a claim state's canonical JSON (as claim-event entries record it)."""
     return "sha256:" + sha256_hex(canonical_json(state))
-
-
-def earlier(best: Mismatch | None, found: Mismatch | None) -> Mismatch | None:
-    """The one of two mismatches at the earlier entry (the first found on a tie)."""
-    if found is None or (best is not None and best[0] <= found[0]):
-        return best
-    return found
 
 
 def _money(value: Any) -> str:

@@ -21,8 +21,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from adjudicator.audit.chain import format_time
+from adjudicator.audit.crosscheck import earlier
 from adjudicator.audit.models import AuditEntryRow
-from adjudicator.claims.crosscheck import CLAIM_EVENT_ACTIONS, earlier, state_digest
+from adjudicator.claims.crosscheck import CLAIM_EVENT_ACTIONS, state_digest
 from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow
 from adjudicator.core.canonical import case_digest
 

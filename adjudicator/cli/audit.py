@@ -25,10 +25,11 @@ import orjson
 from adjudicator.audit.backup import BackupRefused, backup
 from adjudicator.audit.checkpoint_note import Checkpoint, NoteError, Verifier, open_checkpoint
 from adjudicator.audit.checkpoints import ChainUnsound, check_checkpoint, make_checkpoint
-from adjudicator.audit.log import CSV_COLUMNS, csv_row, export_bounds, iter_entries, verify_audit
+from adjudicator.audit.log import CSV_COLUMNS, csv_row, export_bounds, iter_entries
 from adjudicator.audit.receipts import export_against, verify_export, verify_receipt
 from adjudicator.audit.signing import KEY_FILE_ENV, AuditSettings, SigningKeyError
 from adjudicator.db.errors import InvalidRequest
+from adjudicator.verification import verify_audit
 
 
 def _settings(url: str) -> AuditSettings:

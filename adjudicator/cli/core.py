@@ -30,7 +30,7 @@ def rules_root() -> Path | None:
 
 def load_rules_catalog() -> Catalog:
     """Every version under :func:`rules_root`, broken ones kept with their errors."""
-    from adjudicator.core.rules.loader import load_catalog
+    from adjudicator.core.loader import load_catalog
 
     return load_catalog(rules_root())
 

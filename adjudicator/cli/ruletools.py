@@ -23,7 +23,7 @@ import orjson
 
 from adjudicator.cli.core import load_rules_catalog, make_adjudicator, rules_group, rules_root
 from adjudicator.core.errors import AdjudicatorError
-from adjudicator.core.rules.loader import default_rules_dir
+from adjudicator.core.loader import default_rules_dir
 
 
 def _folder(name: str, version: str) -> Path:

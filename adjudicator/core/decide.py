@@ -23,7 +23,7 @@ from adjudicator.core.decision import UPHELD, Deadlines, Decision, Money, Rulese
 from adjudicator.core.engine import RulesEngine
 from adjudicator.core.errors import EngineError, InvalidCase
 from adjudicator.core.facts import normalise
-from adjudicator.core.rules.loader import load_catalog as _load_catalog
+from adjudicator.core.loader import load_catalog as _load_catalog
 from adjudicator.core.rules.model import Catalog, Ruleset
 
 _DECISION_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-4c55-9a57-0d7c1f3e9b21")

@@ -32,8 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudicator.audit.chain import format_time
+from adjudicator.audit.crosscheck import earlier
 from adjudicator.audit.models import AuditEntryRow
-from adjudicator.claims.crosscheck import earlier
 from adjudicator.governance.models import ActivationRequestRow, RulesetActivationRow
 
 if TYPE_CHECKING:

@@ -18,8 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adjudicator.audit.chain import format_time
+from adjudicator.audit.crosscheck import Mismatch, replay
 from adjudicator.audit.models import AuditEntryRow
-from adjudicator.identity.models import UserRow
+from adjudicator.identity.keys import ROLES
+from adjudicator.identity.models import ApiKeyRow, UserRow
 from adjudicator.identity.users import password_digest
 
 if TYPE_CHECKING:
@@ -90,4 +92,66 @@ def first_user_mismatch(session: Session, head_seq: int) -> Mismatch | None:
         rows.close()
     for user_id, (seq, _) in recorded.items():
         problems.append((seq, "deleted", f"user {user_id}, recorded by entry {seq}, is missing"))
+    return min(problems, key=lambda p: p[0]) if problems else None
+
+
+KEY_ACTIONS = ("key.created", "key.revoked")
+
+
+def _rank(role: str) -> int:
+    return ROLES.index(role) if role in ROLES else len(ROLES)
+
+
+def first_key_mismatch(session: Session, head_seq: int) -> Mismatch | None:
+    """The first API key row that disagrees with the ``key.*`` entries (``(seq, problem, detail)``).
+
+    Every mismatch is collected and the one at the earliest entry reported.
+    """
+    recorded = replay(session, head_seq, KEY_ACTIONS)
+    rows = session.execute(
+        select(
+            ApiKeyRow.id, ApiKeyRow.name, ApiKeyRow.role, ApiKeyRow.revoked_at, ApiKeyRow.user_id
+        ).order_by(ApiKeyRow.id)
+    ).all()
+    found = set()
+    problems: list[Mismatch] = []
+    for key_id, name, role, revoked_at, user_id in rows:
+        found.add(key_id)
+        entry = recorded.get(key_id)
+        if entry is None or "key.created" not in entry.actions:
+            problems.append((head_seq, "unrecorded", f"key {key_id} has no key.created entry"))
+            continue
+        created = entry.actions["key.created"]
+        wanted = entry.fields.get("role")
+        if role != wanted:
+            how = "raised" if _rank(role) > _rank(str(wanted)) else "changed"
+            detail = (
+                f"key {key_id}: its role was {how} in the database from {wanted!r} "
+                f"(entry {created}) to {role!r} with no audit entry"
+            )
+            problems.append((created, "changed", detail))
+        if name != entry.fields.get("name"):
+            detail = (
+                f"key {key_id}: its name was changed in the database from "
+                f"{entry.fields.get('name')!r} (entry {created}) to {name!r} with no audit entry"
+            )
+            problems.append((created, "changed", detail))
+        # key.created entries written before keys were bound to users carry no user_id
+        if "user_id" in entry.fields and user_id != entry.fields["user_id"]:
+            detail = (
+                f"key {key_id}: its user was changed in the database from "
+                f"{entry.fields['user_id']!r} (entry {created}) to {user_id!r} with no audit entry"
+            )
+            problems.append((created, "changed", detail))
+        revoked = entry.actions.get("key.revoked")
+        if revoked is not None and revoked_at is None:
+            detail = f"key {key_id}: its revocation (entry {revoked}) was undone in the database"
+            problems.append((revoked, "changed", detail))
+        elif revoked is None and revoked_at is not None:
+            detail = f"key {key_id} is revoked in the database but no entry recorded it"
+            problems.append((head_seq, "unrecorded", detail))
+    for key_id, entry in recorded.items():
+        if key_id not in found and "key.created" in entry.actions:
+            detail = f"key {key_id}, created by entry {entry.actions['key.created']}, is missing"
+            problems.append((entry.actions["key.created"], "deleted", detail))
     return min(problems, key=lambda p: p[0]) if problems else None

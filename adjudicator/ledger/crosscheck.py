@@ -24,8 +24,8 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from adjudicator.audit.chain import format_time
+from adjudicator.audit.crosscheck import earlier
 from adjudicator.audit.models import AuditEntryRow
-from adjudicator.claims.crosscheck import earlier
 from adjudicator.core.money import format_minor, to_minor
 from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow
 

@@ -19,14 +19,8 @@ from flask import Response, stream_with_context
 from flask.views import MethodView
 
 from adjudicator.audit.checkpoints import list_checkpoints, receipt, verifier_keys
-from adjudicator.audit.log import (
-    CSV_COLUMNS,
-    csv_row,
-    export_bounds,
-    iter_entries,
-    list_audit,
-    verify_audit,
-)
+from adjudicator.audit.log import CSV_COLUMNS, csv_row, export_bounds, iter_entries, list_audit
+from adjudicator.verification import verify_audit
 from api.auth import ANY_ROLE
 from api.openapi import Blueprint
 from api.problems import Problem

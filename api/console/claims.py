@@ -38,6 +38,7 @@ from adjudicator.db.errors import InvalidRequest, NotFound
 from adjudicator.decisions.queries import get_decision
 from api.console import claim_forms, present
 from api.console.auth import console_actor, console_user, requires
+from api.console.rendering import Page, card_of, render
 from api.services import services
 
 TAB_LABELS = {
@@ -50,8 +51,6 @@ TAB_LABELS = {
 FILTERS = ("ground", "currency", "recommendation", "assignee", "order_id", "q")
 PAGE_SIZE = 25
 EVIDENCE_DAYS = timedelta(days=5)  # the request form's suggested due time
-
-Page = str | tuple[str, int] | WerkzeugResponse
 
 
 def _query(tab: str, cursor: str | None = None) -> dict[str, str]:
@@ -147,7 +146,6 @@ def _claim_page(
     message: str | None = None,
     done: str | None = None,
 ) -> Page:
-    from api.console.views import card_of, render
 
     viewer = Viewer.of(console_actor())
     record = get_claim(services().store, claim_ref, viewer)

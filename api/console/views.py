@@ -17,7 +17,6 @@ from flask import (
     flash,
     g,
     redirect,
-    render_template,
     request,
     stream_with_context,
     url_for,
@@ -28,26 +27,19 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adjudicator.audit.checkpoints import list_checkpoints, verifier_keys
-from adjudicator.audit.log import export_bounds, iter_entries, list_audit, verify_audit
-from adjudicator.core.errors import InvalidCase, UnknownRuleset
+from adjudicator.audit.log import export_bounds, iter_entries, list_audit
+from adjudicator.core.errors import InvalidCase
 from adjudicator.db.errors import NotFound
 from adjudicator.decisions.preview import preview_decision
 from adjudicator.decisions.queries import get_decision
 from adjudicator.governance.impact_reports import list_replays
 from adjudicator.identity.users import LoginRefused, count_users, log_in, log_out
+from adjudicator.verification import verify_audit
 from api.blueprints import audit as api_audit
 from api.console import caseform, claims, present
 from api.console.auth import ConsoleUser, console_user, requires
+from api.console.rendering import Page, card_of, render
 from api.services import services
-
-Page = str | tuple[str, int] | WerkzeugResponse
-
-
-def render(page: str, partial: str | None = None, status: int = 200, **context: Any) -> Page:
-    """The whole page, or only ``partial`` when htmx asked for a piece of it."""
-    wants_piece = request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
-    template = partial if partial and wants_piece else page
-    return render_template(f"console/{template}.html", **context), status
 
 
 def _safe_next(target: str | None) -> str:
@@ -57,21 +49,6 @@ def _safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc and parts.path.startswith("/console/"):
             return target
     return url_for("console.home")
-
-
-def _titles(version: str | None = None) -> dict[str, str]:
-    catalog = services().adjudicator.catalog
-    try:
-        ruleset = catalog.get(version) if version else catalog.active
-    except UnknownRuleset:
-        ruleset = catalog.active
-    return {rule.id: rule.title for rule in ruleset.rules}
-
-
-def card_of(document: dict[str, Any]) -> present.Card:
-    """The decision card of a decision document, with its ruleset's rule titles."""
-    version = (document.get("ruleset") or {}).get("version")
-    return present.decision_card(document, _titles(version))
 
 
 def blueprint(csrf: CSRFProtect) -> Blueprint:

@@ -10,7 +10,7 @@ import pytest
 from servicekit import KEY_SECRET
 
 from adjudicator import RulesetError, load_catalog
-from adjudicator.core.rules.loader import default_rules_dir
+from adjudicator.core.loader import default_rules_dir
 from api import create_app
 
 ACTIVE = load_catalog().active_version

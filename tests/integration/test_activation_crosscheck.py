@@ -18,7 +18,7 @@ from servicekit import open_test_store, reset
 from sqlalchemy import delete, insert, select, update
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 from adjudicator.governance.activation import approve_activation, request_activation, rollback
@@ -26,6 +26,7 @@ from adjudicator.governance.active import active_version
 from adjudicator.governance.models import ActivationRequestRow, RulesetActivationRow
 from adjudicator.governance.replay_job import run_replay
 from adjudicator.governance.replays import ReplaySpec, create_replay
+from adjudicator.verification import verify_audit
 
 ALICE = Actor(key_id="k_alice", name="alice", role="admin")
 BOB = Actor(key_id="k_bob", name="bob", role="admin")

@@ -11,12 +11,13 @@ from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
 from adjudicator.audit.chain import canonical_parts, entry_hash
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.audit.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow
 from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 from adjudicator.decisions.service import create_decision
 from adjudicator.identity.keys import create_key, revoke_key
+from adjudicator.verification import verify_audit
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")

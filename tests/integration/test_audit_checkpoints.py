@@ -37,7 +37,6 @@ from adjudicator.audit.checkpoints import (
     make_checkpoint,
     receipt,
 )
-from adjudicator.audit.log import verify_audit
 from adjudicator.audit.models import AuditEntryRow, AuditHeadRow, CheckpointRow
 from adjudicator.audit.receipts import verify_receipt
 from adjudicator.audit.signing import AuditSettings, load_or_create_key
@@ -46,6 +45,7 @@ from adjudicator.db.store import Store
 from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.service import create_decision
 from adjudicator.identity.keys import create_key
+from adjudicator.verification import verify_audit
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")

@@ -18,12 +18,13 @@ from sqlalchemy import insert, update
 
 from adjudicator.audit.checkpoint_note import Signer
 from adjudicator.audit.checkpoints import make_checkpoint, receipt
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.audit.models import AuditEntryRow, AuditHeadRow
 from adjudicator.audit.receipts import verify_receipt
 from adjudicator.audit.signing import load_or_create_key
 from adjudicator.db.actor import Actor
 from adjudicator.identity.keys import create_key
+from adjudicator.verification import verify_audit
 
 
 def test_a_log_from_before_0004_still_verifies_and_goes_on(tmp_path: Path) -> None:

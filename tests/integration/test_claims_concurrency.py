@@ -9,10 +9,10 @@ import pytest
 from claimkit import STAFF_A, SYSTEM, MovableClock, filed_case
 
 from adjudicator import Adjudicator
-from adjudicator.audit.log import verify_audit
 from adjudicator.claims.service import Viewer, act, claim_events, get_claim, open_claim
 from adjudicator.core.lifecycle import InvalidTransition
 from adjudicator.db.store import Store
+from adjudicator.verification import verify_audit
 
 THREADS = 20
 

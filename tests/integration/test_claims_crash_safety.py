@@ -32,11 +32,11 @@ from servicekit import open_test_store, pg_base_url, pg_schema
 from sqlalchemy import select
 from test_crash_safety import OPERATOR, Server, kill_mid_traffic
 
-from adjudicator.audit.log import verify_audit
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.claims.models import ClaimEventRow, ClaimRow
 from adjudicator.db.config import utc_now
 from adjudicator.identity.keys import create_key
+from adjudicator.verification import verify_audit
 from adjudicator.webhooks.models import OutboxRow
 
 pytestmark = [

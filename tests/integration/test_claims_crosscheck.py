@@ -16,10 +16,11 @@ from claimkit import STAFF_A, SYSTEM, MovableClock, filed_case
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.audit.log import VerifyReport, list_audit, verify_audit
+from adjudicator.audit.log import VerifyReport, list_audit
 from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow, ClaimRow
 from adjudicator.claims.service import act, open_claim
 from adjudicator.db.store import Store
+from adjudicator.verification import verify_audit
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from claimkit import FILED, STAFF_A, STAFF_B, SYSTEM, MovableClock, filed_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, InvalidCase
-from adjudicator.audit.log import verify_audit
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow
 from adjudicator.claims.service import (
@@ -33,6 +32,7 @@ from adjudicator.core.lifecycle import (
 from adjudicator.db.store import Store
 from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.queries import get_decision
+from adjudicator.verification import verify_audit
 from adjudicator.webhooks.models import OutboxRow
 
 

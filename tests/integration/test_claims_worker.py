@@ -23,12 +23,13 @@ from servicekit import KEY_SECRET, open_test_store, reset
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, worker
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.claims.models import ClaimEventRow
 from adjudicator.claims.service import Viewer, act, claim_events, get_claim, open_claim
 from adjudicator.cli import main
 from adjudicator.db.config import utc_now
 from adjudicator.db.store import Store
+from adjudicator.verification import verify_audit
 
 STAFF = Viewer(STAFF_A.key_id, "staff")
 RACE_CLAIMS = {"postgresql": 500, "sqlite": 50}  # SKIP LOCKED is PostgreSQL's; SQLite serialises

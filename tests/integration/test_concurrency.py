@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.db.store import Store
 from adjudicator.decisions.models import DecisionRow
+from adjudicator.verification import verify_audit
 
 HERE = Path(__file__).resolve().parent
 PROCESSES, EACH = 4, 200

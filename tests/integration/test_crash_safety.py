@@ -34,11 +34,11 @@ from httpkit import free_port, group_alive, kill_group, request, wait_ready
 from servicekit import KEY_SECRET, make_case, open_test_store, pg_base_url, pg_schema
 from sqlalchemy import select
 
-from adjudicator.audit.log import verify_audit
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.db.actor import Actor
 from adjudicator.decisions.models import DecisionRow
 from adjudicator.identity.keys import create_key
+from adjudicator.verification import verify_audit
 
 pytestmark = [
     pytest.mark.postgres,

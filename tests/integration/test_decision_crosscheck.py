@@ -11,12 +11,12 @@ from servicekit import make_case
 from sqlalchemy import delete, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.audit.log import verify_audit
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.service import create_decision
+from adjudicator.verification import verify_audit
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, InvalidCase, UnknownRuleset
 from adjudicator.audit import chain as chain_module
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.db.actor import Actor
 from adjudicator.db.errors import InvalidRequest, NotFound
@@ -21,6 +21,7 @@ from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.overrides import Determination
 from adjudicator.decisions.queries import DecisionFilter, get_decision, list_decisions
 from adjudicator.decisions.service import create_decision, override_decision
+from adjudicator.verification import verify_audit
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 STAFF = Actor(key_id="k-staff", name="alice", role="staff")

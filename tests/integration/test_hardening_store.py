@@ -13,7 +13,7 @@ from servicekit import make_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator, load_catalog
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.db.actor import Actor
 from adjudicator.db.errors import IdempotencyConflict, InvalidRequest
 from adjudicator.db.store import Store
@@ -21,6 +21,7 @@ from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.overrides import Determination
 from adjudicator.decisions.queries import DecisionFilter, get_decision, list_decisions
 from adjudicator.decisions.service import create_decision, override_decision
+from adjudicator.verification import verify_audit
 
 ORDERS = Actor(key_id="k-orders", name="orders", role="system")
 BILLING = Actor(key_id="k-billing", name="billing", role="system")

@@ -10,13 +10,14 @@ from servicekit import make_case
 from sqlalchemy import func, select
 
 from adjudicator import Adjudicator
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.db.actor import Actor
 from adjudicator.db.errors import IdempotencyConflict, InvalidRequest
 from adjudicator.db.store import Store
 from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.records import StoredDecision
 from adjudicator.decisions.service import create_decision
+from adjudicator.verification import verify_audit
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
 

@@ -77,8 +77,7 @@ def test_a_plain_install_decides_a_fixture_from_any_directory(tmp_path: Path) ->
         [
             str(python),
             "-c",
-            "import adjudicator.core.rules.loader as l;"
-            " print(l.__file__); print(l.default_rules_dir())",
+            "import adjudicator.core.loader as l; print(l.__file__); print(l.default_rules_dir())",
         ],
         cwd=elsewhere,
         env=env,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, update
 
-from adjudicator.audit.log import verify_audit
 from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 from adjudicator.identity.keys import create_key, revoke_key
 from adjudicator.identity.models import ApiKeyRow
+from adjudicator.verification import verify_audit
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 

@@ -12,10 +12,11 @@ from claimkit import SYSTEM, MovableClock, filed_case
 from sqlalchemy import delete, insert, select, update
 
 from adjudicator import Adjudicator
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.claims.service import act, open_claim
 from adjudicator.db.store import Store
 from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow
+from adjudicator.verification import verify_audit
 
 ORDER = "PO-L1"
 

@@ -12,12 +12,13 @@ import hashlib
 from sqlalchemy import select, update
 
 from adjudicator.audit import chain
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 from adjudicator.identity.keys import create_key
 from adjudicator.identity.models import ApiKeyRow, UserRow
 from adjudicator.identity.users import create_user
+from adjudicator.verification import verify_audit
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 PASSWORD = "correct horse battery"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from servicekit import KEY_SECRET, StepClock, open_test_store
 from sqlalchemy import delete, insert, update
 
-from adjudicator.audit.log import list_audit, verify_audit
+from adjudicator.audit.log import list_audit
 from adjudicator.cli import main
 from adjudicator.db.actor import Actor
 from adjudicator.db.errors import InvalidRequest
@@ -26,6 +26,7 @@ from adjudicator.identity.users import (
     unlock_user,
     user_actor,
 )
+from adjudicator.verification import verify_audit
 
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 PASSWORD = "correct horse battery"

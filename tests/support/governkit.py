@@ -35,7 +35,7 @@ UNCHANGED = ("WE-1-never-shipped", "WE-2-capped-at-ta-amount", "CAP-04-jpy-price
 def default_rules_root() -> Path:
     """The rules root the package decides with by default."""
     try:
-        from adjudicator.core.rules.loader import DEFAULT_RULES_DIR
+        from adjudicator.core.loader import DEFAULT_RULES_DIR
 
         return Path(DEFAULT_RULES_DIR)
     except ImportError:  # pragma: no cover - moved by another change

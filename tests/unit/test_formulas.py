@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from adjudicator import Adjudicator, RulesetError
+from adjudicator.core.loader import DEFAULT_RULES_DIR, load_catalog, load_version
 from adjudicator.core.measures import formula_names
 from adjudicator.core.rules.formulas import FormulaCompiler, round_half_up
-from adjudicator.core.rules.loader import DEFAULT_RULES_DIR, load_catalog, load_version
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS: dict[str, Any] = {"receipt_window_days": 30, "post_delivery_window": "earlier"}

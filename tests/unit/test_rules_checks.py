@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from adjudicator import Adjudicator, RulesetError, load_catalog
 from adjudicator.cli import main
-from adjudicator.core.rules.loader import default_rules_dir
+from adjudicator.core.loader import default_rules_dir
 
 ACTIVE = load_catalog().active_version
 ROOT = Path(__file__).resolve().parents[2]

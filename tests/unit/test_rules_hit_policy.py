@@ -15,7 +15,7 @@ from adjudicator.analysis.casegen import valid_cases
 from adjudicator.analysis.overlaps import OverlapSearch, VersionData
 from adjudicator.analysis.regression import check, load_fixtures, version_folder
 from adjudicator.core.contract import load_case
-from adjudicator.core.rules.loader import build_ruleset, default_rules_dir
+from adjudicator.core.loader import build_ruleset, default_rules_dir
 from adjudicator.core.rules.model import Catalog
 
 CATALOG = load_catalog()

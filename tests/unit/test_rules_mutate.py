@@ -21,7 +21,7 @@ from adjudicator.analysis.mutate import (
 from adjudicator.analysis.overlaps import VersionData
 from adjudicator.analysis.regression import fixture_versions, load_fixtures
 from adjudicator.cli import main
-from adjudicator.core.rules.loader import default_rules_dir
+from adjudicator.core.loader import default_rules_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog()

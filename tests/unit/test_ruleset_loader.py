@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from adjudicator import RulesetError, load_catalog, load_ruleset
-from adjudicator.core.rules.loader import DEFAULT_RULES_DIR, build_ruleset, load_version
+from adjudicator.core.loader import DEFAULT_RULES_DIR, build_ruleset, load_version
 
 ACTIVE = load_catalog().active_version
 PARAMETERS: Mapping[str, Any] = load_ruleset().parameters

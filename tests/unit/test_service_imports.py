@@ -1,4 +1,4 @@
-"""The capabilities and the service commands load without Flask; the core loads without SQLAlchemy."""
+"""The capabilities and the service commands load without Flask; the core without SQLAlchemy."""
 
 from __future__ import annotations
 

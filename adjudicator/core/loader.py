@@ -57,7 +57,7 @@ _REPORTED = frozenset(
 def default_rules_dir() -> Path:
     """The rules shipped with the package: ``adjudicator/ruledata`` in an installed
     wheel, the checkout's top-level ``rules/`` in a source tree (editable install)."""
-    package = Path(__file__).resolve().parents[2]  # adjudicator/core/rules/loader.py
+    package = Path(__file__).resolve().parents[1]  # adjudicator/core/loader.py
     installed = package / PACKAGED_RULES
     return installed if installed.is_dir() else package.parent / "rules"
 
