@@ -1,26 +1,44 @@
-"""The service's settings from the environment, read once by the composition root.
+"""The service's settings: the one place the process environment is read.
 
-``adjudicator serve`` and ``api.create_app`` call :meth:`ServiceSettings.from_env`
-once; tests build :class:`ServiceSettings` (or pass ``create_app`` a config)
-themselves. The database and the key secret are read by
-:meth:`adjudicator.db.config.StoreConfig.from_env` (``DATABASE_URL``,
-``ADJUDICATOR_KEY_SECRET``, ``ADJUDICATOR_KEY_SECRET_FILE``). Every variable,
-with its default, is listed in the README's "Configuration".
+Each composition root — ``adjudicator serve``, the worker, a command of the
+CLI, ``api.create_app`` — calls :meth:`Settings.from_env` once and passes the
+:class:`Settings` (or the part a component needs) down; worker jobs get theirs
+from :func:`adjudicator.worker.all_jobs`. Nothing else reads ``os.environ``
+(a test looks). Each part is parsed, and refused with :class:`SettingsError`,
+when it is first asked for, so a command that needs no database is not
+stopped by a bad ``DATABASE_URL``. Every variable, with its default, is
+listed in ``docs/reference.md`` ("Configuration").
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from adjudicator.audit.signing import AuditSettings
+from adjudicator.core.errors import SettingsError
+
+__all__ = [
+    "API_KEY_ENV",
+    "DEFAULT_MAX_BODY",
+    "ServiceSettings",
+    "Settings",
+    "SettingsError",
+    "rules_dir_from_env",
+]
+from adjudicator.db.config import (
+    DatabaseTimeouts,
+    StoreConfig,
+    database_url_from_env,
+    key_secret_from_env,
+)
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
 _LEVELS = ("debug", "info", "warning", "error", "critical")
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value the service cannot use."""
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -111,3 +129,87 @@ def rules_dir_from_env(environ: Mapping[str, str]) -> Path | None:
             f"ADJUDICATOR_RULES_DIR={raw}: no trade_assurance/ruleset.toml under it"
         )
     return path
+
+
+API_KEY_ENV = "ADJUDICATOR_API_KEY"
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment, read once and passed down."""
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path = field(default_factory=Path.cwd)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+    ) -> Settings:
+        """The process environment (or ``environ``), snapshotted; ``cwd`` places the SQLite file."""
+        return cls(dict(os.environ if environ is None else environ), cwd or Path.cwd())
+
+    @cached_property
+    def service(self) -> ServiceSettings:
+        """How the HTTP service runs (``ADJUDICATOR_HOST``, ``_PORT``, ``_WORKERS``...)."""
+        return ServiceSettings.from_env(self.environ)
+
+    @cached_property
+    def database_url(self) -> str:
+        """``DATABASE_URL``, or the SQLite file in ``cwd``."""
+        return database_url_from_env(self.environ, self.cwd)
+
+    @cached_property
+    def store(self) -> StoreConfig:
+        """The database, the key secret and the database timeouts."""
+        return StoreConfig.from_env(self.environ, self.cwd)
+
+    @cached_property
+    def key_secret(self) -> bytes:
+        """``ADJUDICATOR_KEY_SECRET`` or its file (made beside a SQLite file on first use)."""
+        return key_secret_from_env(self.environ, self.database_url)
+
+    @cached_property
+    def db_timeouts(self) -> DatabaseTimeouts:
+        """``ADJUDICATOR_DB_CONNECT_TIMEOUT``, ``..._STATEMENT_TIMEOUT``, ``..._POOL_TIMEOUT``."""
+        return DatabaseTimeouts.from_env(self.environ)
+
+    @cached_property
+    def audit(self) -> AuditSettings:
+        """The checkpoint signing key, the log's origin, how often the worker signs."""
+        return AuditSettings.from_env(self.environ, self.database_url)
+
+    @cached_property
+    def rules_dir(self) -> Path | None:
+        """``ADJUDICATOR_RULES_DIR`` (``None``: the rules shipped in the package)."""
+        return rules_dir_from_env(self.environ)
+
+    @cached_property
+    def replay_jobs(self) -> int:
+        """``ADJUDICATOR_REPLAY_JOBS``: processes of one replay (default: the CPU count)."""
+        return _int(self.environ, "ADJUDICATOR_REPLAY_JOBS", os.cpu_count() or 1, 1, 256)
+
+    @cached_property
+    def secure_cookies(self) -> bool:
+        """``ADJUDICATOR_SECURE_COOKIES``: the console's cookies only over HTTPS."""
+        return self.environ.get("ADJUDICATOR_SECURE_COOKIES", "").strip().lower() in _TRUE
+
+    @cached_property
+    def api_key(self) -> str | None:
+        """``ADJUDICATOR_API_KEY``: the admin key governance commands act with (else asked)."""
+        return (self.environ.get(API_KEY_ENV) or "").strip() or None
+
+    @cached_property
+    def database_url_shown(self) -> str:
+        """``DATABASE_URL`` as given, for error messages (the password hidden by the caller)."""
+        return self.environ.get("DATABASE_URL", "")
+
+
+__all__ = [
+    "API_KEY_ENV",
+    "DEFAULT_MAX_BODY",
+    "ServiceSettings",
+    "Settings",
+    "SettingsError",
+    "rules_dir_from_env",
+]

@@ -36,23 +36,20 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, g
 
 from adjudicator.db.config import (
-    DatabaseTimeouts,
     StoreConfig,
-    database_url_from_env,
     key_secret_from_env,
     utc_now,
 )
 from adjudicator.db.readiness import ReadinessProbe
 from adjudicator.db.store import open_store
 from adjudicator.governance.active import ACTIVE_TTL, ActiveVersionCache
-from adjudicator.settings import ServiceSettings, rules_dir_from_env
+from adjudicator.settings import Settings
 from api import console, docs, metrics, observe, problems, ratelimit, strictquery
 from api.blueprints import (
     audit,
@@ -73,47 +70,43 @@ from api.services import EXTENSION, Services
 __all__ = ["create_app"]
 
 
-def _settings(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    env = ServiceSettings.from_env(environ)
+def _settings(found: Settings, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The app's config: the settings' values, then ``overrides`` (each read only if needed)."""
+    lazy: dict[str, Callable[[], Any]] = {
+        "MAX_CONTENT_LENGTH": lambda: found.service.max_body_bytes,
+        "RATE_LIMIT": lambda: found.service.rate_limit,
+        "RATE_BURST": lambda: found.service.rate_burst,
+        "METRICS_MULTIPROCESS_DIR": lambda: found.service.multiprocess_dir,
+        "RULES_DIR": lambda: found.rules_dir,
+        "REPLAY_JOBS": lambda: found.replay_jobs,
+        "CONSOLE_SECURE_COOKIES": lambda: found.secure_cookies,
+    }
     settings: dict[str, Any] = {
-        "MAX_CONTENT_LENGTH": env.max_body_bytes,
-        "RATE_LIMIT": env.rate_limit,
-        "RATE_BURST": env.rate_burst,
         "RATE_SHARES": 1,
-        "METRICS_MULTIPROCESS_DIR": env.multiprocess_dir,
         "RECYCLE_ON_ENGINE_FAULT": False,
+        "ACTIVE_TTL": ACTIVE_TTL,
         "API_TITLE": "Trade Assurance claim adjudicator",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
-    settings.update(_governance(environ))
+    settings.update({name: read() for name, read in lazy.items() if name not in overrides})
     settings.update(overrides)
     if "STORE" not in settings:
         if "DATABASE_URL" not in settings:
-            settings["DATABASE_URL"] = database_url_from_env(environ, Path.cwd())
+            settings["DATABASE_URL"] = found.database_url
         if "KEY_SECRET" not in settings:
-            settings["KEY_SECRET"] = key_secret_from_env(environ, settings["DATABASE_URL"])
+            settings["KEY_SECRET"] = key_secret_from_env(found.environ, settings["DATABASE_URL"])
         if "DB_TIMEOUTS" not in settings:
-            settings["DB_TIMEOUTS"] = DatabaseTimeouts.from_env(environ)
+            settings["DB_TIMEOUTS"] = found.db_timeouts
     return settings
-
-
-def _governance(environ: Mapping[str, str]) -> dict[str, Any]:
-    """Rules-governance settings: where the rules live, replay workers, the active-version TTL."""
-    jobs = environ.get("ADJUDICATOR_REPLAY_JOBS")
-    return {
-        "RULES_DIR": rules_dir_from_env(environ),
-        "REPLAY_JOBS": int(jobs) if jobs else os.cpu_count() or 1,
-        "ACTIVE_TTL": ACTIVE_TTL,
-    }
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app; ``config`` overrides the settings the environment gives."""
     app = Flask(__name__)
-    app.config.update(_settings(os.environ, config or {}))
+    app.config.update(_settings(Settings.from_env(), config or {}))
     app.json = OrjsonProvider(app)
 
     # the rules first: a broken active version refuses before the database is opened

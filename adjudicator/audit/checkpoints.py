@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -234,14 +233,13 @@ def due(store: Store, settings: AuditSettings) -> bool:
 _unconfigured_warned = threading.Event()
 
 
-def checkpoint_job(store: Store) -> int:
+def checkpoint_job(store: Store, settings: AuditSettings) -> int:
     """The worker's job: sign a checkpoint when one is due (1), else nothing (0).
 
-    Settings come from the environment (:mod:`adjudicator.audit.signing`).
+    ``settings`` are the worker's (:attr:`adjudicator.settings.Settings.audit`).
     Raises :class:`ChainUnsound` when the log does not verify: a worker should
     log it loudly, never sign over it.
     """
-    settings = AuditSettings.from_env(os.environ, store.db.engine.url.render_as_string(False))
     if settings.key_file is None:
         # No key configured and no database file to keep one beside (PostgreSQL):
         # say so once per process instead of failing every round of the worker.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -14,30 +13,8 @@ from xml.sax.saxutils import escape
 import click
 import orjson
 
-from adjudicator.core.decide import Adjudicator
+from adjudicator.cli.context import load_rules_catalog, make_adjudicator
 from adjudicator.core.errors import AdjudicatorError, InvalidCase, RulesetError, UnknownRuleset
-from adjudicator.core.rules.model import Catalog
-from adjudicator.settings import SettingsError, rules_dir_from_env
-
-
-def rules_root() -> Path | None:
-    """The rules directory: ``ADJUDICATOR_RULES_DIR``, else the one shipped in the package."""
-    try:
-        return rules_dir_from_env(os.environ)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def load_rules_catalog() -> Catalog:
-    """Every version under :func:`rules_root`, broken ones kept with their errors."""
-    from adjudicator.core.loader import load_catalog
-
-    return load_catalog(rules_root())
-
-
-def make_adjudicator() -> Adjudicator:
-    """An adjudicator over :func:`rules_root` (refuses a broken active version)."""
-    return Adjudicator(load_rules_catalog())
 
 
 def _read_json(source: TextIO) -> Any:

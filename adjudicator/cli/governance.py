@@ -16,7 +16,6 @@ either.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,8 +25,8 @@ from typing import Any
 import click
 import orjson
 
-from adjudicator.cli.core import make_adjudicator, rules_root
-from adjudicator.cli.service import _operator, _store
+from adjudicator.cli import context
+from adjudicator.cli.context import make_adjudicator, rules_root
 from adjudicator.core.decide import Adjudicator
 from adjudicator.core.errors import UnknownRuleset
 from adjudicator.db.actor import Actor
@@ -71,7 +70,7 @@ def _moment(text: str | None, name: str) -> datetime | None:
 
 
 def _admin(store: Store) -> Actor:
-    token = os.environ.get(API_KEY_ENV) or click.prompt("Admin API key", hide_input=True)
+    token = context.settings().api_key or click.prompt("Admin API key", hide_input=True)
     actor = authenticate(store, token.strip())
     if actor is None:
         raise click.ClickException("the API key is not valid (unknown or revoked)")
@@ -130,10 +129,10 @@ def replay_command(
         seed=seed,
     )
     decider = _adjudicator()
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         try:
             active = active_version(store, decider.catalog).version
-            info = create_replay(store, decider, spec, active=active, actor=_operator())
+            info = create_replay(store, decider, spec, active=active, actor=context.operator())
         except UnknownRuleset as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(
@@ -239,7 +238,7 @@ def _print_summary(report: dict[str, Any]) -> None:
 def request_activation_command(version: str, report: str, reason: str) -> None:
     """Ask for VERSION to become active (an admin; another approves). Prints the request id."""
     decider = _adjudicator()
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         actor = _admin(store)
         try:
             filed = request_activation(
@@ -256,7 +255,7 @@ def request_activation_command(version: str, report: str, reason: str) -> None:
 def approve_command(request_id: str) -> None:
     """Approve REQUEST_ID and activate its version (an admin other than the requester)."""
     decider = _adjudicator()
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         actor = _admin(store)
         try:
             approved = approve_activation(store, decider.catalog, request_id, actor=actor)
@@ -270,7 +269,7 @@ def approve_command(request_id: str) -> None:
 def rollback_command(reason: str) -> None:
     """Return to the version that was active before the current one (an admin)."""
     decider = _adjudicator()
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         actor = _admin(store)
         try:
             found = rollback(store, decider.catalog, reason=reason, actor=actor)
@@ -284,7 +283,7 @@ def rollback_command(reason: str) -> None:
 def active_command(as_json: bool) -> None:
     """The active version as the database holds it."""
     decider = _adjudicator()
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         found = active_version(store, decider.catalog)
     if as_json:
         click.echo(orjson.dumps(found.to_dict()))
@@ -292,11 +291,5 @@ def active_command(as_json: bool) -> None:
         click.echo(f"{found.version} {found.digest} ({found.kind})")
 
 
-def register(main: click.Group) -> None:
-    """Add ``replay`` to the main group and the governance commands to ``rules``."""
-    main.add_command(replay_command)
-    rules = main.commands.get("rules")
-    if not isinstance(rules, click.Group):  # pragma: no cover - the core always has it
-        sys.exit("adjudicator: the rules command group is missing")
-    for command in (request_activation_command, approve_command, rollback_command, active_command):
-        rules.add_command(command)
+# Commands of the ``rules`` group that act on the database (the group is :mod:`.core`'s).
+RULES_COMMANDS = (request_activation_command, approve_command, rollback_command, active_command)

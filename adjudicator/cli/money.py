@@ -6,6 +6,7 @@ import click
 import orjson
 
 from adjudicator.claims.reconcile import reconcile
+from adjudicator.cli import context
 
 
 @click.group("money")
@@ -18,9 +19,7 @@ def money_group() -> None:
 def reconcile_command(as_json: bool) -> None:
     """Rebuild every order's ledger from the claim events and compare it with the ledger rows
     and the claim rows. Exit 0 when all agree, 1 naming each discrepancy."""
-    from adjudicator.cli.service import _store
-
-    with _store(migrate=False) as store:
+    with context.store(migrate=False) as store:
         report = reconcile(store)
     if as_json:
         click.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2))

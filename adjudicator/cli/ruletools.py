@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 import orjson
 
-from adjudicator.cli.core import load_rules_catalog, make_adjudicator, rules_group, rules_root
+from adjudicator.cli.context import load_rules_catalog, make_adjudicator, rules_root
 from adjudicator.core.errors import AdjudicatorError
 from adjudicator.core.loader import default_rules_dir
 
@@ -30,7 +30,7 @@ def _folder(name: str, version: str) -> Path:
     return (rules_root() or default_rules_dir()) / name / version
 
 
-@rules_group.command("check")
+@click.command("check")
 @click.argument("version", required=False)
 @click.option(
     "--examples",
@@ -78,7 +78,7 @@ def rules_check(version: str | None, examples: int, search: bool, stages: tuple[
     sys.exit(1 if failed else 0)
 
 
-@rules_group.command("doc")
+@click.command("doc")
 @click.argument("version")
 @click.option(
     "--output",
@@ -103,7 +103,7 @@ def rules_doc(version: str, output: Path | None) -> None:
     click.echo(f"wrote {target}")
 
 
-@rules_group.command("mutate")
+@click.command("mutate")
 @click.argument("version")
 @click.option(
     "--fixtures",
@@ -169,3 +169,11 @@ def rules_mutate(
         )
     click.echo(f"{len(fixtures)} fixtures of {version}")
     sys.exit(1 if report.survivors or report.stale else 0)
+
+
+# ``rules check|doc|mutate``: listed in the rules group by :mod:`adjudicator.cli`.
+RULE_TOOLS = (
+    rules_check,
+    rules_doc,
+    rules_mutate,
+)

@@ -1,6 +1,6 @@
-"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``; the ``audit`` group.
+"""``adjudicator serve``, ``db upgrade``, ``keys create|list|revoke``.
 
-The ``audit`` commands and ``db backup`` are :mod:`adjudicator.cli.audit`'s.
+``db backup`` is :mod:`adjudicator.cli.audit`'s (the group lists it there).
 
 These are the operator's commands around the service. Nothing here imports
 Flask or ``api``: ``serve`` hands gunicorn the import string of the app
@@ -9,8 +9,6 @@ factory, and each worker builds its own app (and its own engine host).
 
 from __future__ import annotations
 
-import getpass
-import importlib
 import os
 import shutil
 import subprocess
@@ -24,78 +22,13 @@ from pathlib import Path
 import click
 import orjson
 
-from adjudicator.cli.core import load_rules_catalog
-from adjudicator.cli.users import users_group  # the console's accounts
+from adjudicator.cli import context
 from adjudicator.core.errors import AdjudicatorError
-from adjudicator.db.actor import Actor
-from adjudicator.db.config import StoreConfig, database_url_from_env, secret_path, shown_url
-from adjudicator.db.errors import DatabaseUnavailable, NotFound
-from adjudicator.db.store import Store, open_store
-from adjudicator.identity.keys import ROLES, count_keys, create_key, list_keys, revoke_key
-from adjudicator.settings import ServiceSettings, SettingsError
+from adjudicator.db.errors import NotFound
+from adjudicator.identity.keys import ROLES, create_key, list_keys, revoke_key
+from adjudicator.settings import SettingsError
 
 APP_FACTORY = "api:create_app({{'RECYCLE_ON_ENGINE_FAULT': True, 'RATE_SHARES': {workers}}})"
-
-
-def _config() -> StoreConfig:
-    try:
-        url = database_url_from_env(os.environ, Path.cwd())
-        _refuse_a_second_secret(url)
-        return StoreConfig.from_env(os.environ, Path.cwd())
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except DatabaseUnavailable as exc:
-        where = f"DATABASE_URL={shown_url(os.environ.get('DATABASE_URL', ''))}"
-        raise click.ClickException(f"{exc} ({where}): {exc.__cause__}") from exc
-
-
-def _refuse_a_second_secret(url: str) -> None:
-    """Stop before making a new key secret for a database whose keys were made under another.
-
-    A new secret would silently invalidate every existing key (each is stored as an
-    HMAC under the secret it was made with), so a run that would create the secret
-    file while the database already holds keys stops and says where it looked.
-    """
-    path = secret_path(os.environ, url)
-    if path is None or path.exists():
-        return
-    throwaway = StoreConfig(database_url=url, key_secret=b"\0" * 32)
-    store = open_store(throwaway)
-    try:
-        keys = count_keys(store)
-    finally:
-        store.close()
-    if keys:
-        raise SettingsError(
-            f"no key secret at {path}, but the database holds {keys} API key(s) made under "
-            f"a secret: a new one would invalidate them all. Point ADJUDICATOR_KEY_SECRET_FILE "
-            f"at the secret they were made with (or set ADJUDICATOR_KEY_SECRET)."
-        )
-
-
-def _operator() -> Actor:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return Actor(key_id=None, name=f"cli:{user}", role="admin")
-
-
-@contextmanager
-def _store(*, migrate: bool) -> Iterator[Store]:
-    store = open_store(_config())
-    try:
-        if migrate:
-            store.db.migrate()
-        yield store
-    except DatabaseUnavailable as exc:
-        hint = "" if migrate else " (has `adjudicator db upgrade` been run?)"
-        where = f" (DATABASE_URL={shown_url(store.db.engine.url.render_as_string())})"
-        raise click.ClickException(f"{exc}{where}: {exc.__cause__}{hint}") from exc
-    except AdjudicatorError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
 
 
 @click.command("serve")
@@ -124,8 +57,8 @@ def serve_command(
     within ``ADJUDICATOR_GRACEFUL_TIMEOUT`` seconds, then it exits 0.
     """
     try:
-        settings = ServiceSettings.from_env(os.environ)
-        load_rules_catalog().active  # noqa: B018 - refuses to start on a broken active version
+        settings = context.settings().service
+        context.load_rules_catalog().active  # noqa: B018 - refuses to start on a broken active version
     except (SettingsError, AdjudicatorError) as exc:
         raise click.ClickException(str(exc)) from exc
     settings = replace(
@@ -135,7 +68,7 @@ def serve_command(
         workers=workers or settings.workers,
         threads=threads or settings.threads,
     )
-    with _store(migrate=True):
+    with context.store(migrate=True):
         pass
     with metrics_dir(settings.metrics_dir) as shared, _sqlite_worker():
         # Set before gunicorn forks: each worker's prometheus-client writes its samples there.
@@ -158,7 +91,7 @@ def _sqlite_worker() -> Iterator[None]:
     (restarted when it dies), stops on SIGTERM, or by itself once ``serve``
     is gone (even when it was SIGKILLed).
     """
-    config = _config()
+    config = context.config()
     if not config.database_url.startswith("sqlite"):
         yield
         return
@@ -202,7 +135,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade_command() -> None:
     """Apply the migrations (idempotent; serve runs it on start)."""
-    with _store(migrate=True):
+    with context.store(migrate=True):
         click.echo("database schema is up to date", err=True)
 
 
@@ -222,8 +155,8 @@ def keys_group() -> None:
 )
 def keys_create_command(role: str, name: str, user: str | None) -> None:
     """Create a key and print it: it is shown this once and stored only as a hash."""
-    with _store(migrate=True) as store:
-        info, token = create_key(store, role=role, name=name, actor=_operator(), user=user)
+    with context.store(migrate=True) as store:
+        info, token = create_key(store, role=role, name=name, actor=context.operator(), user=user)
     click.echo(
         f"created key {info.key_id} ({info.role}, {info.name}); it is not shown again", err=True
     )
@@ -234,7 +167,7 @@ def keys_create_command(role: str, name: str, user: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 def keys_list_command(as_json: bool) -> None:
     """Every key: id, name, role, created, revoked (never the key or its hash)."""
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         keys = list_keys(store)
     if as_json:
         for key in keys:
@@ -256,36 +189,10 @@ def keys_list_command(as_json: bool) -> None:
 @click.argument("key_id")
 def keys_revoke_command(key_id: str) -> None:
     """Revoke KEY_ID: every request with it is refused from now on."""
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         try:
-            info, revoked = revoke_key(store, key_id, actor=_operator())
+            info, revoked = revoke_key(store, key_id, actor=context.operator())
         except NotFound:
             raise click.ClickException(f"no key with id {key_id!r}") from None
     state = "revoked" if revoked else "was already revoked"
     click.echo(f"key {info.key_id} ({info.role}, {info.name}) {state}", err=True)
-
-
-@click.group("audit")
-def audit_group() -> None:
-    """The audit log."""
-
-
-def register(main: click.Group) -> None:
-    """Add the service commands to the ``adjudicator`` group."""
-    for command in (serve_command, db_group, keys_group, audit_group):
-        main.add_command(command)
-    from adjudicator.cli import audit as audit_cli  # verify, checkpoint, export, db backup
-
-    audit_cli.register(audit_group, db_group)
-    main.add_command(_worker_command())
-    importlib.import_module("adjudicator.cli.governance").register(main)  # replay, activation
-    main.add_command(users_group)
-    from adjudicator.cli.money import money_group
-
-    main.add_command(money_group)
-
-
-def _worker_command() -> click.Command:
-    from adjudicator.cli.worker import worker_command
-
-    return worker_command

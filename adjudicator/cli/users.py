@@ -12,6 +12,7 @@ import sys
 import click
 import orjson
 
+from adjudicator.cli import context
 from adjudicator.db.errors import InvalidRequest, NotFound
 from adjudicator.identity.users import USER_ROLES, create_user, list_users, unlock_user
 
@@ -29,15 +30,15 @@ def users_group() -> None:
 )
 def users_create_command(name: str, role: str, password_stdin: bool) -> None:
     """Create a console user; the password is stored only as an Argon2id hash."""
-    from adjudicator.cli.service import _operator, _store
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         try:
-            user = create_user(store, name=name, role=role, password=password, actor=_operator())
+            user = create_user(
+                store, name=name, role=role, password=password, actor=context.operator()
+            )
         except InvalidRequest as exc:
             lines = [f"{field}: {' '.join(messages)}" for field, messages in exc.errors.items()]
             raise click.ClickException("; ".join(lines)) from None
@@ -48,9 +49,7 @@ def users_create_command(name: str, role: str, password_stdin: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 def users_list_command(as_json: bool) -> None:
     """Every console user: id, name, role, created, locked until."""
-    from adjudicator.cli.service import _store
-
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         users = list_users(store)
     for user in users:
         if as_json:
@@ -64,11 +63,9 @@ def users_list_command(as_json: bool) -> None:
 @click.argument("name")
 def users_unlock_command(name: str) -> None:
     """Lift NAME's lockout now instead of waiting for it to expire."""
-    from adjudicator.cli.service import _operator, _store
-
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         try:
-            user = unlock_user(store, name, actor=_operator())
+            user = unlock_user(store, name, actor=context.operator())
         except NotFound:
             raise click.ClickException(f"no console user named {name!r}") from None
     click.echo(f"console user {user.name} is unlocked", err=True)

@@ -26,8 +26,10 @@ import click
 import orjson
 
 from adjudicator import worker
+from adjudicator.audit.signing import SigningKeyError
+from adjudicator.cli import context
 from adjudicator.logs import logging_config
-from adjudicator.settings import ServiceSettings, SettingsError
+from adjudicator.settings import SettingsError
 
 
 @click.command("worker")
@@ -50,25 +52,25 @@ from adjudicator.settings import ServiceSettings, SettingsError
 )
 def worker_command(once: bool, interval: float, parent: int | None, supervise: bool) -> None:
     """Run the due jobs: auto-escalation, evidence lapse, and every registered job."""
-    from adjudicator.cli.service import _store
-
     try:
-        settings = ServiceSettings.from_env(os.environ)
-    except SettingsError as exc:
+        settings = context.settings()
+        jobs = worker.all_jobs(settings)
+        log_level = settings.service.log_level
+    except (SettingsError, SigningKeyError) as exc:
         raise click.ClickException(str(exc)) from exc
-    logging.config.dictConfig(logging_config(settings.log_level))  # JSON lines, as serve's
+    logging.config.dictConfig(logging_config(log_level))  # JSON lines, as serve's
 
     if supervise and not once:
         _supervise(_stop_event(parent), interval)
         return
-    with _store(migrate=True) as store:
+    with context.store(migrate=True) as store:
         if once:
-            done = worker.run_once(store)
+            done = worker.run_once(store, jobs)
             click.echo(orjson.dumps(done))
             if any(count < 0 for count in done.values()):
                 sys.exit(1)
             return
-        worker.run(store, _stop_event(parent), interval)
+        worker.run(store, jobs, _stop_event(parent), interval)
 
 
 def _stop_event(parent: int | None) -> threading.Event:

@@ -62,3 +62,7 @@ class EngineError(AdjudicatorError):
         self.recycle = recycle
         self.case_digest: str | None = None
         super().__init__(message)
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""

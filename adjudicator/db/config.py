@@ -34,7 +34,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from adjudicator.settings import SettingsError
+from adjudicator.core.errors import SettingsError
 
 DEFAULT_DATABASE_FILE = "adjudicator.db"
 DEFAULT_SECRET_FILE = ".adjudicator-secret"

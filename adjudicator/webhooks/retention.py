@@ -15,7 +15,6 @@ short steps.
 
 from __future__ import annotations
 
-import os
 import weakref
 from datetime import datetime, timedelta
 
@@ -23,7 +22,6 @@ from sqlalchemy import delete, exists, select
 
 from adjudicator.db.database import Database
 from adjudicator.db.store import Store
-from adjudicator.settings import ServiceSettings
 from adjudicator.webhooks.models import OutboxRow, WebhookAttemptRow, WebhookDeliveryRow
 
 BATCH = 1000
@@ -33,11 +31,11 @@ FINISHED = ("delivered", "failed", "cancelled")
 _last_run: weakref.WeakKeyDictionary[Database, datetime] = weakref.WeakKeyDictionary()
 
 
-def prune_webhook_log(store: Store) -> int:
+def prune_webhook_log(store: Store, retention_days: int = 30) -> int:
     """Delete what the retention lets go; return how many deliveries and outbox rows.
 
-    The retention is ``ADJUDICATOR_WEBHOOK_RETENTION_DAYS`` (validated when
-    the worker starts). A call within an hour of the last one in this
+    ``retention_days`` is the worker's ``ADJUDICATOR_WEBHOOK_RETENTION_DAYS``
+    (validated when the worker starts). A call within an hour of the last one in this
     process does nothing.
     """
     now = store.clock()
@@ -45,8 +43,7 @@ def prune_webhook_log(store: Store) -> int:
     if last is not None and now - last < EVERY:
         return 0
     _last_run[store.db] = now
-    days = ServiceSettings.from_env(os.environ).webhook_retention_days
-    cutoff = now - timedelta(days=days)
+    cutoff = now - timedelta(days=retention_days)
     removed = 0
     done = select(WebhookDeliveryRow.id).where(
         WebhookDeliveryRow.status.in_(FINISHED), WebhookDeliveryRow.finished_at < cutoff

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 
 from flask import Flask
@@ -33,8 +32,6 @@ from flask_wtf.csrf import CSRFProtect
 
 from api.console import auth, views
 from api.services import EXTENSION, Services
-
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def install(app: Flask) -> None:
@@ -46,9 +43,7 @@ def install(app: Flask) -> None:
         if key_secret
         else secrets.token_hex(32)
     )
-    secure = app.config.get("CONSOLE_SECURE_COOKIES")
-    if secure is None:
-        secure = os.environ.get("ADJUDICATOR_SECURE_COOKIES", "").strip().lower() in _TRUE
+    secure = app.config.get("CONSOLE_SECURE_COOKIES")  # create_app's, from the settings
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret
     app.config.update(

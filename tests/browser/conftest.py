@@ -9,6 +9,7 @@ missing browser is a failure that names the package.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,7 +21,15 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
-from browserkit import OPERATOR, PASSWORD, USERS, LiveServer, OffsetClock  # noqa: E402
+from browserkit import (  # noqa: E402
+    OPERATOR,
+    PASSWORD,
+    SCREENSHOTS_SETTING,
+    USERS,
+    LiveServer,
+    OffsetClock,
+    Screenshots,
+)
 from servicekit import KEY_SECRET, reset  # noqa: E402
 
 from adjudicator import Adjudicator  # noqa: E402
@@ -62,6 +71,13 @@ def server(live: LiveServer) -> LiveServer:
     for name, role in USERS:
         create_user(live.store, name=name, role=role, password=PASSWORD, actor=OPERATOR)
     return live
+
+
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Screenshots:
+    """Takes pictures of pages: into the folder ``make screenshots`` names, else a temporary one."""
+    chosen = os.environ.get(SCREENSHOTS_SETTING)
+    return Screenshots(Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots"))
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ from pathlib import Path
 from browserkit import (
     OPERATOR,
     LiveServer,
+    Screenshots,
     assert_accessible,
     log_in,
     log_out,
-    screenshot,
 )
 from playwright.sync_api import Browser, Page, expect
 from servicekit import make_case
@@ -102,7 +102,7 @@ def test_journey_5_an_auditor_verifies_the_chain(page: Page, server: LiveServer)
 
 
 def test_journey_4_the_new_claim_form_field_errors_and_preview(
-    page: Page, server: LiveServer, tmp_path: Path
+    page: Page, server: LiveServer, tmp_path: Path, screenshot: Screenshots
 ) -> None:
     case_file = tmp_path / "case.json"
     case_file.write_text(json.dumps(make_case(order_id="PO-4004")))

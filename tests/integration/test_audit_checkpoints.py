@@ -19,7 +19,7 @@ import pytest
 from servicekit import make_case
 from sqlalchemy import delete, select, update
 
-from adjudicator import Adjudicator
+from adjudicator import Adjudicator, worker
 from adjudicator.audit.chain import entry_hash
 from adjudicator.audit.checkpoint_note import (
     Checkpoint,
@@ -31,7 +31,6 @@ from adjudicator.audit.checkpoint_note import (
 from adjudicator.audit.checkpoints import (
     ChainUnsound,
     check_checkpoint,
-    checkpoint_job,
     due,
     list_checkpoints,
     make_checkpoint,
@@ -45,6 +44,7 @@ from adjudicator.db.store import Store
 from adjudicator.decisions.models import DecisionRow
 from adjudicator.decisions.service import create_decision
 from adjudicator.identity.keys import create_key
+from adjudicator.settings import Settings
 from adjudicator.verification import verify_audit
 
 SYSTEM = Actor(key_id="k-system", name="upstream", role="system")
@@ -295,16 +295,19 @@ def test_the_job_signs_every_n_entries_or_t_seconds(
     create_key(store, role="staff", name="b", actor=OPERATOR)
     create_key(store, role="staff", name="c", actor=OPERATOR)
     assert due(store, settings)  # three unsigned
-    monkeypatch.setenv("ADJUDICATOR_AUDIT_KEY_FILE", str(tmp_path / "k.pem"))
-    monkeypatch.setenv("ADJUDICATOR_CHECKPOINT_ENTRIES", "3")
-    monkeypatch.setenv("ADJUDICATOR_CHECKPOINT_SECONDS", "60")
-    assert checkpoint_job(store) == 1
-    assert checkpoint_job(store) == 0
+    environ = {
+        "ADJUDICATOR_AUDIT_KEY_FILE": str(tmp_path / "k.pem"),
+        "ADJUDICATOR_CHECKPOINT_ENTRIES": "3",
+        "ADJUDICATOR_CHECKPOINT_SECONDS": "60",
+    }
+    job = worker.all_jobs(Settings.from_env(environ))["audit.checkpoint"]  # as the worker runs it
+    assert job(store) == 1
+    assert job(store) == 0
     create_key(store, role="staff", name="d", actor=OPERATOR)
-    assert checkpoint_job(store) == 0  # one unsigned, just written
+    assert job(store) == 0  # one unsigned, just written
     late = store.clock() + timedelta(seconds=61)
     object.__setattr__(store, "clock", lambda: late)
-    assert checkpoint_job(store) == 1
+    assert job(store) == 1
     assert [c.tree_size for c in list_checkpoints(store)] == [4, 3]
 
 

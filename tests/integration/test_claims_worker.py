@@ -29,10 +29,14 @@ from adjudicator.claims.service import Viewer, act, claim_events, get_claim, ope
 from adjudicator.cli import main
 from adjudicator.db.config import utc_now
 from adjudicator.db.store import Store
+from adjudicator.settings import Settings
 from adjudicator.verification import verify_audit
 
 STAFF = Viewer(STAFF_A.key_id, "staff")
 RACE_CLAIMS = {"postgresql": 500, "sqlite": 50}  # SKIP LOCKED is PostgreSQL's; SQLite serialises
+
+
+JOBS = worker.all_jobs(Settings.from_env({}))  # the worker's jobs, default settings
 
 
 @pytest.fixture
@@ -44,11 +48,11 @@ def test_auto_escalation_acts_once_when_due(
     store: Store, adjudicator: Adjudicator, clock: MovableClock
 ) -> None:
     record, _ = open_claim(store, adjudicator, filed_case(), SYSTEM)
-    done = worker.run_once(store)
+    done = worker.run_once(store, JOBS)
     assert (done["claims.auto_escalate"], done["claims.lapse_evidence"]) == (0, 0)
     clock.move(timedelta(hours=170))
-    assert worker.run_once(store)["claims.auto_escalate"] == 1
-    assert worker.run_once(store)["claims.auto_escalate"] == 0
+    assert worker.run_once(store, JOBS)["claims.auto_escalate"] == 1
+    assert worker.run_once(store, JOBS)["claims.auto_escalate"] == 0
     claim = get_claim(store, record.ref, STAFF).to_dict()
     assert claim["status"] == "awaiting_staff"
     clocks = {c["name"]: c["state"] for c in claim["clocks"]}
@@ -80,9 +84,9 @@ def test_lapsed_evidence(
         {"party": party, "what": "photos", "due": due},
         STAFF_A,
     )
-    assert worker.run_once(store)["claims.lapse_evidence"] == 0
+    assert worker.run_once(store, JOBS)["claims.lapse_evidence"] == 0
     clock.move(timedelta(days=3))
-    assert worker.run_once(store)["claims.lapse_evidence"] == 1
+    assert worker.run_once(store, JOBS)["claims.lapse_evidence"] == 1
     claim = get_claim(store, record.ref, STAFF).to_dict()
     assert claim["status"] == after
     assert {c["name"]: c["state"] for c in claim["clocks"]}["evidence_due"] == "missed"

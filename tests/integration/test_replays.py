@@ -33,6 +33,7 @@ from adjudicator.governance.replays import (
     report_digest,
     update_replay,
 )
+from adjudicator.settings import Settings
 
 OPERATOR = Actor(key_id=None, name="cli:analyst", role="admin")
 
@@ -233,7 +234,7 @@ def test_a_replay_whose_process_stopped_is_failed_by_the_worker_once(
     queued = create_replay(store, governed, spec, active=active, actor=OPERATOR).replay_id
     finished = create_replay(store, governed, spec, active=active, actor=OPERATOR).replay_id
     assert run_replay(store, finished, governed).status == "succeeded"
-    abandon = {"replays.abandon": worker.JOBS["replays.abandon"]}
+    abandon = {"replays.abandon": worker.all_jobs(Settings.from_env({}))["replays.abandon"]}
 
     clock.move(ABANDONED_AFTER - timedelta(seconds=5))
     assert worker.run_once(store, abandon) == {"replays.abandon": 0}

@@ -31,7 +31,7 @@ from webhookkit import (
 from adjudicator import worker
 from adjudicator.cli import main
 from adjudicator.db.store import Store
-from adjudicator.settings import ServiceSettings
+from adjudicator.settings import ServiceSettings, Settings
 from adjudicator.webhooks import (
     DELIVERABLE_EVENTS,
     Timeouts,
@@ -367,7 +367,7 @@ def test_the_log_keeps_what_is_owed_and_lets_finished_deliveries_go_after_retent
     """Finished deliveries and their dispatched events go after 30 days (the default);
     a delivery still owed and an event not yet dispatched stay, whatever their age."""
     monkeypatch.delenv("ADJUDICATOR_WEBHOOK_RETENTION_DAYS", raising=False)
-    prune = {"webhooks.prune": worker.JOBS["webhooks.prune"]}
+    prune = {"webhooks.prune": worker.all_jobs(Settings.from_env({}))["webhooks.prune"]}
     webhook_id, _ = _subscribe(hooks, rx.url)
     for kind in ("claim.opened", "claim.responded", "claim.escalated"):
         emit(hooks, kind)

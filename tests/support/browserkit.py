@@ -17,7 +17,8 @@ from werkzeug.serving import make_server
 from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS_SETTING = "ADJUDICATOR_SCREENSHOTS"  # `make screenshots` sets it to docs/screenshots
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 OPERATOR = Actor(key_id=None, name="cli:test", role="admin")
 PASSWORD = "correct horse battery"
 USERS = (("sam", "staff"), ("kim", "staff"), ("avery", "auditor"), ("ada", "admin"))
@@ -74,10 +75,25 @@ def assert_accessible(page: Page, state: str) -> None:
     assert not found, f"axe violations on {state}:\n" + "\n".join(summary)
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Write ``docs/screenshots/<name>.png`` (the README shows them)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+class Screenshots:
+    """Pictures of the console, all into one folder.
+
+    The folder is ``docs/screenshots`` (the README shows them) only when
+    ``make screenshots`` names it in :data:`SCREENSHOTS_SETTING`; otherwise a
+    temporary one, so that ``make test`` leaves the working tree as it found it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __call__(self, page: Page, name: str) -> Path:
+        """Write ``<folder>/<name>.png`` of the page as it is now, and check it is a PNG."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.png"
+        path.unlink(missing_ok=True)  # so the check below sees this picture, not an older one
+        page.screenshot(path=str(path), full_page=False)
+        assert path.read_bytes().startswith(PNG_SIGNATURE), f"no PNG written at {path}"
+        return path
 
 
 class OffsetClock:
