@@ -33,7 +33,7 @@ from adjudicator.governance.models import (
     RulesetActivationRow,
 )
 from adjudicator.identity.models import ApiKeyRow, UserRow
-from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow
+from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow, ReconcileRunRow
 from adjudicator.webhooks.models import (
     OutboxRow,
     WebhookAttemptRow,
@@ -120,7 +120,7 @@ def reset(store: Store) -> None:
         session.execute(delete(AuditEntryRow))
         for table in (
             WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow, LedgerEntryRow,
-            OrderAccountRow, ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow,
+            OrderAccountRow, ReconcileRunRow, ClaimEventRow, ClaimRevisionRow, ClaimRow, OutboxRow,
         ):  # fmt: skip
             session.execute(delete(table))
         session.execute(delete(CheckpointRow))
