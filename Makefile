@@ -33,9 +33,11 @@ run: $(STAMP)
 	@echo ""
 	$(BIN)/adjudicator serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
-# docs/contract.md from the schemas (a test fails when the committed file is stale)
-docs: $(STAMP)
+# docs/contract.md from the schemas, and docs/architecture.md's package graph from the imports
+# (a test fails when either committed file is stale)
+docs: $(DEVSTAMP)
 	$(BIN)/python -m api.contractdoc > docs/contract.md
+	$(BIN)/python tools/architecture.py
 
 regress: $(STAMP)
 	$(BIN)/adjudicator regress
@@ -54,9 +56,11 @@ chromium:
 	  fi; \
 	fi
 
+# ruff, and the architecture's import contracts (pyproject.toml [tool.importlinter])
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check adjudicator api tests bench
-	$(BIN)/ruff format --check adjudicator api tests bench
+	$(BIN)/ruff check adjudicator api tests bench tools
+	$(BIN)/ruff format --check adjudicator api tests bench tools
+	$(BIN)/lint-imports
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy

@@ -30,7 +30,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from adjudicator.audit.chain import HEAD_ID, entry_bytes, format_time
-from adjudicator.audit.checkpoint_note import Checkpoint, Signer, Verifier, sign_checkpoint
+from adjudicator.audit.checkpoint_note import Checkpoint, Signer, sign_checkpoint
 from adjudicator.audit.merkle import Tree
 from adjudicator.audit.models import GENESIS_HASH, AuditEntryRow, AuditHeadRow, CheckpointRow
 from adjudicator.audit.signing import AuditSettings
@@ -92,11 +92,6 @@ def _entry_data(row: Any) -> bytes:
         actor_role=row.actor_role, action=row.action, subject=row.subject,
         request_id=row.request_id, payload=row.payload,
     )  # fmt: skip
-
-
-def entry_data(entry: Any) -> bytes:
-    """The canonical bytes of an entry (a row or an :class:`AuditEntry`): its Merkle leaf data."""
-    return _entry_data(entry)
 
 
 def leaves(session: Session, size: int) -> Iterator[Leaf]:
@@ -367,8 +362,3 @@ def check_checkpoint(store: Store, checkpoint: Checkpoint) -> CheckpointReport:
         )
         return CheckpointReport(checkpoint, head, "rewritten", detail)
     return CheckpointReport(checkpoint, head, None, f"entries 1..{size} match the checkpoint")
-
-
-def parse_verifier(text: str) -> Verifier:
-    """A verifier key string (``--key``), as published by ``GET /v1/audit/checkpoints``."""
-    return Verifier.parse(text)

@@ -86,12 +86,6 @@ def ship_02_order_ship_date(
     )
 
 
-REVISIONS = ("1.0", "1.1")
-"""Readings of the derived dates: rules.md as first written, and with its
-clarifications (spec v1.1: 2, 4, 21). A version's ``spec_revision`` parameter
-picks one, so an older version keeps deciding exactly as it did."""
-
-
 def _credited_day(payment: Doc) -> date | None:
     credited = payment.get("credited_at")
     return None if credited is None else local_date(credited)

@@ -238,11 +238,6 @@ class Database:
             with self._gate.hold():
                 yield
 
-    def ping(self) -> None:
-        """Run a trivial query; raise :class:`DatabaseUnavailable` when it fails."""
-        with self.read() as session:
-            session.execute(select(1))
-
     def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` (one process at a time)."""
         config = Config()
