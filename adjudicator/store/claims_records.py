@@ -15,7 +15,7 @@ from typing import Any
 from adjudicator.dates import rfc3339
 from adjudicator.lifecycle import Available, ClaimState, at_risk, overdue, wire_status
 from adjudicator.lifecycle.clocks import as_of
-from adjudicator.store.actor import Actor
+from adjudicator.store.actor import Actor, person
 from adjudicator.store.claims_models import ClaimRow
 from adjudicator.store.errors import IdempotencyConflict, StoreError
 
@@ -33,11 +33,12 @@ class Viewer:
 
     key_id: str | None
     role: str
+    person: str | None = None  # the console user behind it: who may approve what
 
     @classmethod
     def of(cls, actor: Actor) -> Viewer:
         """The viewer an actor is."""
-        return cls(actor.key_id, actor.role)
+        return cls(actor.key_id, actor.role, person(actor))
 
     @property
     def sees_all(self) -> bool:

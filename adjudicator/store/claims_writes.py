@@ -36,7 +36,7 @@ from adjudicator.lifecycle import (
 from adjudicator.store import chain, outbox
 from adjudicator.store.actor import Actor
 from adjudicator.store.claims_models import ClaimEventRow, ClaimRevisionRow, ClaimRow
-from adjudicator.store.claims_records import ClaimRecord, claim_record, parties_for
+from adjudicator.store.claims_records import ClaimRecord, Viewer, claim_record, parties_for
 from adjudicator.store.crosscheck import document_digest
 from adjudicator.store.models import DecisionRow
 
@@ -318,7 +318,7 @@ def record_event(
     if state.closed:
         row.open_key = None
     session.flush()
-    announced = record_for(row, now, "system", None)
+    announced = record_for(row, now, Viewer(None, "system"))
     outbox.enqueue(session, type=event.type, claim_ref=row.ref, at=now, claim=announced.to_dict())
 
     # Last, and held only until the commit: the audit chain (one writer at a time).
@@ -354,9 +354,9 @@ def record_event(
     session.flush()
 
 
-def record_for(row: ClaimRow, now: datetime, role: str, key_id: str | None) -> ClaimRecord:
-    """The record of ``row`` with the actions a ``role`` may take on it now."""
-    parties = parties_for(role)
+def record_for(row: ClaimRow, now: datetime, viewer: Viewer) -> ClaimRecord:
+    """The record of ``row`` with the actions ``viewer`` may take on it now."""
+    parties = parties_for(viewer.role)
     state = ClaimState.from_json(row.state)
-    acting = Acting(parties[0] if parties else "none", key_id, now)
+    acting = Acting(parties[0] if parties else "none", viewer.key_id, now, viewer.person)
     return claim_record(row, now, available_actions(state, parties, acting))
