@@ -10,6 +10,9 @@ a condition on the indexed ``status`` and ``next_due`` columns:
   (``viewer``, the acting identity) made the proposal: they cannot approve it
 - ``waiting``: awaiting_supplier, awaiting_buyer, awaiting_evidence (a party must)
 - ``approval``: pending_approval
+- ``refunds``: refund_pending and refund_initiated: the claims that owe the
+  buyer money, soonest due first (whatever their deadline), with
+  :func:`owed_by_currency` the total they owe
 - ``at_risk``: open or refund claims whose next duty is overdue or due within
   the at-risk window
 - ``closed``: settled, determined, refunded, withdrawn, cancelled
@@ -21,19 +24,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, case, func, or_, select
 
 from adjudicator.claims.models import ClaimRow
 from adjudicator.claims.read import ClaimFilter
+from adjudicator.claims.records import Viewer
 from adjudicator.core.lifecycle import CLOSED, OPEN, REFUND
 from adjudicator.core.lifecycle.clocks import AT_RISK
+from adjudicator.core.money import format_minor
 from adjudicator.db.errors import InvalidRequest
+from adjudicator.db.store import Store
 from adjudicator.decisions.records import IDENTIFIER_MAX
+from adjudicator.ledger.models import LedgerEntryRow
 
 TABS: dict[str, tuple[str, ...]] = {
     "needs_staff": ("awaiting_staff", "pending_approval"),
     "waiting": ("awaiting_supplier", "awaiting_buyer", "awaiting_evidence"),
     "approval": ("pending_approval",),
+    "refunds": REFUND,
     "at_risk": OPEN + REFUND,
     "closed": CLOSED,
 }
@@ -72,3 +80,37 @@ class QueueFilter(ClaimFilter):
                 or_(ClaimRow.order_id == term, ClaimRow.claim_id == term, ClaimRow.ref == term)
             )
         return query
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """What the claims of a tab owe their buyers in one currency, and how many claims."""
+
+    currency: str
+    amount: str
+    claims: int
+
+
+def owed_by_currency(store: Store, where: QueueFilter, viewer: Viewer) -> list[Owed]:
+    """The total the claims ``where`` selects still hold on their orders' ledgers, per currency.
+
+    One aggregate over the ledger entries of those claims (every page at
+    once, in minor units, so the sum is exact): holds less releases and
+    payouts. A claim in the refund stage holds exactly its agreed refund, so
+    for the ``refunds`` tab this is the money owed to buyers.
+    """
+    claims = where.apply(select(ClaimRow.ref), store.clock())
+    if not viewer.sees_all:
+        claims = claims.where(ClaimRow.opened_by == viewer.key_id)
+    signed = case((LedgerEntryRow.kind == "hold", LedgerEntryRow.amount),
+                  else_=-LedgerEntryRow.amount)  # fmt: skip
+    claim = LedgerEntryRow.claim_ref
+    query = (
+        select(LedgerEntryRow.currency, func.sum(signed), func.count(func.distinct(claim)))
+        .where(claim.in_(claims.scalar_subquery()))
+        .group_by(LedgerEntryRow.currency)
+        .order_by(LedgerEntryRow.currency)
+    )
+    with store.db.read() as session:
+        found = session.execute(query).all()
+    return [Owed(str(r[0]), format_minor(int(r[1] or 0), str(r[0])), int(r[2])) for r in found]

@@ -47,7 +47,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 
 def _record(row: ClaimRow, viewer: Viewer, now: datetime, **more: Any) -> ClaimRecord:
     parties = parties_for(viewer.role)
-    acting = Acting(parties[0] if parties else "none", viewer.key_id, now)
+    acting = Acting(parties[0] if parties else "none", viewer.key_id, now, viewer.person)
     state = ClaimState.from_json(row.state)
     return claim_record(row, now, available_actions(state, parties, acting), **more)
 

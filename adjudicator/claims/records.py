@@ -16,7 +16,7 @@ from adjudicator.claims.models import ClaimRow
 from adjudicator.core.dates import rfc3339
 from adjudicator.core.lifecycle import Available, ClaimState, at_risk, overdue, wire_status
 from adjudicator.core.lifecycle.clocks import as_of
-from adjudicator.db.actor import Actor
+from adjudicator.db.actor import Actor, person
 from adjudicator.db.errors import IdempotencyConflict, StoreError
 
 PARTY_ROLES: dict[str, tuple[str, ...]] = {
@@ -33,11 +33,12 @@ class Viewer:
 
     key_id: str | None
     role: str
+    person: str | None = None  # the console user behind it: who may approve what
 
     @classmethod
     def of(cls, actor: Actor) -> Viewer:
         """The viewer an actor is."""
-        return cls(actor.key_id, actor.role)
+        return cls(actor.key_id, actor.role, person(actor))
 
     @property
     def sees_all(self) -> bool:

@@ -132,7 +132,7 @@ def _replay_open(store: Store, key: str, request: str, viewer: Viewer) -> ClaimR
             return None
         if row.request_digest != request:
             raise ClaimIdempotencyConflict(key, row.ref)
-        return record_for(row, store.clock(), viewer.role, viewer.key_id)
+        return record_for(row, store.clock(), viewer)
 
 
 def open_claim(
@@ -231,7 +231,7 @@ def open_claim(
                 case=body,
                 ledger=[] if cap is None else [cap],
             )
-            created = record_for(row, now, viewer.role, viewer.key_id)
+            created = record_for(row, now, viewer)
     except IntegrityError as exc:  # a concurrent twin: the same key, or the same open claim
         if idempotency_key is not None:
             replayed = _replay_open(store, idempotency_key, request, viewer)
@@ -457,7 +457,7 @@ def act(
                 if seen is not None:
                     if seen[0] != request:
                         raise ClaimIdempotencyConflict(idempotency_key, row.ref)
-                    return record_for(row, now, viewer.role, viewer.key_id), False
+                    return record_for(row, now, viewer), False
             state = ClaimState.from_json(row.state)
             acting = Acting(acting_as, actor.key_id, now, person(actor))
             prepared = _prepare(session, decider, row, state, action, body, acting, parties, early)
@@ -488,7 +488,7 @@ def act(
                 case=prepared.case,
                 ledger=prepared.ledger,
             )
-            return record_for(row, now, viewer.role, viewer.key_id), True
+            return record_for(row, now, viewer), True
     except IntegrityError as exc:  # only a concurrent twin with the same key gets here
         raise StoreError("the action could not be stored") from exc
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from adjudicator.audit import chain
 from adjudicator.audit.crosscheck import document_digest
 from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow, ClaimRow
-from adjudicator.claims.records import ClaimRecord, claim_record, parties_for
+from adjudicator.claims.records import ClaimRecord, Viewer, claim_record, parties_for
 from adjudicator.core.canonical import canonical_json, case_digest
 from adjudicator.core.dates import rfc3339
 from adjudicator.core.lifecycle import (
@@ -319,7 +319,7 @@ def record_event(
     if state.closed:
         row.open_key = None
     session.flush()
-    announced = record_for(row, now, "system", None)
+    announced = record_for(row, now, Viewer(None, "system"))
     outbox.enqueue(session, type=event.type, claim_ref=row.ref, at=now, claim=announced.to_dict())
 
     # Last, and held only until the commit: the audit chain (one writer at a time).
@@ -355,9 +355,9 @@ def record_event(
     session.flush()
 
 
-def record_for(row: ClaimRow, now: datetime, role: str, key_id: str | None) -> ClaimRecord:
-    """The record of ``row`` with the actions a ``role`` may take on it now."""
-    parties = parties_for(role)
+def record_for(row: ClaimRow, now: datetime, viewer: Viewer) -> ClaimRecord:
+    """The record of ``row`` with the actions ``viewer`` may take on it now."""
+    parties = parties_for(viewer.role)
     state = ClaimState.from_json(row.state)
-    acting = Acting(parties[0] if parties else "none", key_id, now)
+    acting = Acting(parties[0] if parties else "none", viewer.key_id, now, viewer.person)
     return claim_record(row, now, available_actions(state, parties, acting))

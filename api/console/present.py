@@ -22,6 +22,7 @@ OUTCOMES = {
     "not_eligible": "Not eligible",
     "escalate": "Escalate to staff",
 }
+PROPOSAL_KINDS = {"override": "Override", "settle": "Settlement"}  # a pending proposal's kind
 DERIVED = "(a date or figure derived while reading the case)"
 MONEY_LABELS = {
     "loss": "Loss",

@@ -138,6 +138,14 @@ def test_platform_review_four_eyes_and_the_decision_behind_it(
     proposed = post(http, keys["staff"], f"/v1/claims/{ref}/propose", override)
     assert proposed.get_json()["status"] == "pending_approval"
     reviewed = {"proposal_id": proposed.get_json()["proposal"]["proposal_id"]}
+
+    def approve_offered(key: str) -> bool:
+        claim = http.get(f"/v1/claims/{ref}", headers=auth(keys[key])).get_json()
+        return any(a["action"] == "approve" and a["allowed"] for a in claim["available_actions"])
+
+    # judged per person: the proposer is not offered approve, a colleague is
+    assert not approve_offered("staff") and approve_offered("staff2")
+    assert not approve_offered("unbound")  # a key bound to nobody is nobody's eyes
     own = post(http, keys["staff"], f"/v1/claims/{ref}/approve", reviewed)
     assert own.status_code == 403
     approved = post(http, keys["staff2"], f"/v1/claims/{ref}/approve", reviewed).get_json()
