@@ -3,7 +3,7 @@
 ``decide(case)`` validates a case document, normalises it into facts, lets
 the durable-rules ruleset decide, and returns a :class:`Decision`. Nothing
 here touches a clock, a database, the network or Flask: the service around it
-loads, calls, stores and audits (see ``adjudicator/README.md``).
+loads, calls, stores and audits (see ``adjudicator/core/README.md``).
 """
 
 from adjudicator.core.canonical import case_digest

@@ -19,16 +19,7 @@ from functools import cached_property
 from pathlib import Path
 
 from adjudicator.audit.signing import AuditSettings
-from adjudicator.core.errors import SettingsError
-
-__all__ = [
-    "API_KEY_ENV",
-    "DEFAULT_MAX_BODY",
-    "ServiceSettings",
-    "Settings",
-    "SettingsError",
-    "rules_dir_from_env",
-]
+from adjudicator.core.errors import SettingsError as SettingsError  # raised here, named here
 from adjudicator.db.config import (
     DatabaseTimeouts,
     StoreConfig,
@@ -204,12 +195,3 @@ class Settings:
         """``DATABASE_URL`` as given, for error messages (the password hidden by the caller)."""
         return self.environ.get("DATABASE_URL", "")
 
-
-__all__ = [
-    "API_KEY_ENV",
-    "DEFAULT_MAX_BODY",
-    "ServiceSettings",
-    "Settings",
-    "SettingsError",
-    "rules_dir_from_env",
-]

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.core.canonical import canonical_json, sha256_hex
@@ -71,6 +71,30 @@ def replay(session: Session, head_seq: int, actions: tuple[str, ...]) -> dict[st
     finally:
         result.close()
     return subjects
+
+
+def first_entry_without_row(
+    session: Session,
+    head_seq: int,
+    recorded: ColumnElement[bool],
+    row_key: InstrumentedAttribute[Any],
+    joins: ColumnElement[bool],
+) -> Row[Any] | None:
+    """The first entry (up to ``head_seq``) matching ``recorded`` whose row is gone.
+
+    ``joins`` says which row an entry recorded; an entry no row joins
+    (``row_key`` is null in the outer join) names a row deleted behind the
+    chain's back. The row carries the entry's seq, action, subject and payload.
+    """
+    entry = AuditEntryRow
+    query = (
+        select(entry.seq, entry.action, entry.subject, entry.payload)
+        .outerjoin(row_key.class_, joins)
+        .where(recorded, entry.seq <= head_seq, row_key.is_(None))
+        .order_by(entry.seq)
+        .limit(1)
+    )
+    return session.execute(query).first()
 
 
 def first_row_mismatch(

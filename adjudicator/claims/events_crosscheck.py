@@ -21,7 +21,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from adjudicator.audit.chain import format_time
-from adjudicator.audit.crosscheck import earlier
+from adjudicator.audit.crosscheck import earlier, first_entry_without_row
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.claims.crosscheck import CLAIM_EVENT_ACTIONS, state_digest
 from adjudicator.claims.models import ClaimEventRow, ClaimRevisionRow
@@ -102,19 +102,13 @@ def first_event_mismatch(session: Session, head_seq: int) -> Mismatch | None:
                 best = earlier(best, (row.entry_seq, "changed", detail))
     finally:
         result.close()
-    gone = session.execute(
-        select(
-            AuditEntryRow.seq, AuditEntryRow.action, AuditEntryRow.subject, AuditEntryRow.payload
-        )
-        .outerjoin(ClaimEventRow, ClaimEventRow.audit_seq == AuditEntryRow.seq)
-        .where(
-            AuditEntryRow.action.like(CLAIM_EVENT_ACTIONS),
-            AuditEntryRow.seq <= head_seq,
-            ClaimEventRow.id.is_(None),
-        )
-        .order_by(AuditEntryRow.seq)
-        .limit(1)
-    ).first()
+    gone = first_entry_without_row(
+        session,
+        head_seq,
+        AuditEntryRow.action.like(CLAIM_EVENT_ACTIONS),
+        ClaimEventRow.id,
+        ClaimEventRow.audit_seq == AuditEntryRow.seq,
+    )
     if gone is not None:
         detail = (
             f"claim {gone.subject} event {gone.payload.get('event_seq')} ({gone.action}), "

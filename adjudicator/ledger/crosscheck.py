@@ -24,7 +24,7 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from adjudicator.audit.chain import format_time
-from adjudicator.audit.crosscheck import earlier
+from adjudicator.audit.crosscheck import earlier, first_entry_without_row
 from adjudicator.audit.models import AuditEntryRow
 from adjudicator.core.money import format_minor, to_minor
 from adjudicator.ledger.models import LedgerEntryRow, OrderAccountRow
@@ -112,17 +112,13 @@ def first_ledger_entry_mismatch(session: Session, head_seq: int) -> Mismatch | N
                 best = earlier(best, (row.entry_seq, "changed", detail))
     finally:
         result.close()
-    gone = session.execute(
-        select(AuditEntryRow.seq, AuditEntryRow.action, AuditEntryRow.payload)
-        .outerjoin(LedgerEntryRow, LedgerEntryRow.audit_seq == AuditEntryRow.seq)
-        .where(
-            AuditEntryRow.action.in_(MOVEMENT_ACTIONS),
-            AuditEntryRow.seq <= head_seq,
-            LedgerEntryRow.id.is_(None),
-        )
-        .order_by(AuditEntryRow.seq)
-        .limit(1)
-    ).first()
+    gone = first_entry_without_row(
+        session,
+        head_seq,
+        AuditEntryRow.action.in_(MOVEMENT_ACTIONS),
+        LedgerEntryRow.id,
+        LedgerEntryRow.audit_seq == AuditEntryRow.seq,
+    )
     if gone is not None:
         payload = gone.payload
         detail = (
@@ -242,23 +238,16 @@ def first_account_mismatch(session: Session, head_seq: int) -> Mismatch | None:
                 best = earlier(best, found)
     finally:
         result.close()
-    gone = session.execute(
-        select(AuditEntryRow.seq, AuditEntryRow.payload)
-        .outerjoin(
-            OrderAccountRow,
-            and_(
-                _subject(OrderAccountRow.order_id) == AuditEntryRow.subject,
-                OrderAccountRow.currency == AuditEntryRow.payload["currency"].as_string(),
-            ),
-        )
-        .where(
-            AuditEntryRow.action == CAP_ACTION,
-            AuditEntryRow.seq <= head_seq,
-            OrderAccountRow.order_id.is_(None),
-        )
-        .order_by(AuditEntryRow.seq)
-        .limit(1)
-    ).first()
+    gone = first_entry_without_row(
+        session,
+        head_seq,
+        AuditEntryRow.action == CAP_ACTION,
+        OrderAccountRow.order_id,
+        and_(
+            _subject(OrderAccountRow.order_id) == AuditEntryRow.subject,
+            OrderAccountRow.currency == AuditEntryRow.payload["currency"].as_string(),
+        ),
+    )
     if gone is not None:
         payload = gone.payload
         detail = (
