@@ -147,7 +147,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer"})
     modules = (health, decisions, rulesets, audit, claims, orders, webhooks, replays, governance)
     for module in modules:
-        api.register_blueprint(module.blueprint())
+        api.register_blueprint(module.blp)
     console.install(app)  # the staff console at /console/ (HTML, outside the OpenAPI document)
     metrics.register(app, measured)
     docs.register(app, "/v1/openapi.json")

@@ -9,7 +9,7 @@ validator (a call to a third-party site) is turned off.
 from __future__ import annotations
 
 from flask import Flask
-from flask_swagger_ui import get_swaggerui_blueprint
+from flask_swagger_ui import get_swaggerui_blueprint  # type: ignore[import-untyped]
 
 DOCS_PATH = "/docs"
 

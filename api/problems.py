@@ -213,8 +213,8 @@ def _claim_refusal(error: AdjudicatorError) -> Response:
         return problem_response(409, "stale", str(error), None, None, extra)
     if isinstance(error, CapExhausted):
         remaining = {"amount": error.remaining, "currency": error.currency}
-        extra = {"remaining": remaining, "order_id": error.order_id}
-        return problem_response(409, "cap-exhausted", str(error), None, None, extra)
+        owed: dict[str, object] = {"remaining": remaining, "order_id": error.order_id}
+        return problem_response(409, "cap-exhausted", str(error), None, None, owed)
     if isinstance(error, ActionForbidden):
         return problem_response(403, "forbidden", error.reason)
     if isinstance(error, InvalidAction):

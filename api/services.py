@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from flask import current_app
 
+from adjudicator.core.rules.model import Catalog
 from adjudicator.db.store import Store
 from adjudicator.decisions.service import Decider
 from adjudicator.governance.active import ActiveVersionCache
@@ -18,12 +19,19 @@ from api.ratelimit import RateLimiter
 EXTENSION = "adjudicator"
 
 
+class DecisionCore(Decider, Protocol):
+    """What the views need of the core: ``adjudicator.Adjudicator``, or a test double
+    that decides and holds a catalog of ruleset versions."""
+
+    catalog: Catalog  # the loaded ruleset versions
+
+
 @dataclass(frozen=True)
 class Services:
     """The store and the decision core of one app (one per worker process)."""
 
     store: Store
-    adjudicator: Any  # an adjudicator.Adjudicator, or a test double with .decide and .catalog
+    adjudicator: DecisionCore
     metrics: Metrics | None = None
     limiter: RateLimiter | None = None
     active: ActiveVersionCache | None = None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from apispec import APISpec
 from flask import Flask, request
 
 from api.problems import Problem
@@ -37,8 +38,8 @@ def allowed_parameters(spec: dict[str, Any]) -> dict[tuple[str, str], frozenset[
     return allowed
 
 
-def install(app: Flask, spec: Any) -> None:
-    """Check every request's query string against ``spec`` (an apispec ``APISpec``)."""
+def install(app: Flask, spec: APISpec) -> None:
+    """Check every request's query string against ``spec`` (the app's OpenAPI document)."""
     known: dict[tuple[str, str], frozenset[str]] = {}
 
     def check() -> None:

@@ -1,1 +1,5 @@
-"""One blueprint per resource; each module's ``blueprint()`` builds a fresh one per app."""
+"""One blueprint per resource: each module's ``blp``, its views declared at import.
+
+A blueprint is a recipe, not state: ``api.create_app`` registers the same
+``blp`` on every app it builds, and each app gets its own routes and document.
+"""

@@ -9,6 +9,7 @@ writes the claim back; refusals become problem+json in :mod:`api.problems`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g
@@ -87,132 +88,147 @@ def _viewer() -> Viewer:
     return Viewer.of(current_actor())
 
 
-def _add_action(blp: Blueprint, action: str) -> None:
-    schema = ACTION_SCHEMAS.get(action, ActionSchema)
+blp = Blueprint(
+    "claims",
+    __name__,
+    url_prefix="/v1/claims",
+    description="Claims over time: negotiation, review, determination, refund.",
+)
 
-    @blp.secured(*_roles(action))
-    @blp.arguments(schema)
+
+@blp.route("")
+class Claims(MethodView):
+    @blp.secured("system", "staff")
+    @blp.doc(requestBody=_CASE_BODY)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
-    @blp.response(200, ClaimResourceSchema)
+    @blp.response(201, ClaimResourceWithCaseSchema, headers=_LOCATION)
+    @blp.alt_response(
+        200,
+        schema=ClaimResourceSchema,
+        success=True,
+        description="The claim, for a repeated Idempotency-Key and body.",
+    )
     @blp.alt_response(
         409,
         schema=InvalidTransitionSchema,
         content_type=PROBLEM_JSON,
-        description="Not now: `allowed` lists what the claim accepts.",
+        description="An open claim on this order has this claim_id.",
     )
-    @blp.problems(400, 404, 413, 422)
-    @blp.doc(summary=_SUMMARIES[action], operationId=f"claim_{action}")
-    def view(body: dict[str, Any], headers: dict[str, Any], claim_ref: str) -> Response:
-        party = body.pop("as_", None)
-        record, _ = act(
-            services().store,
+    @blp.problems(400, 413, 422)
+    def post(self, headers: dict[str, Any]) -> Response:
+        """File a claim: decide the case, open negotiation."""
+        store = services().store
+        record, created = open_claim(
+            store,
             services().decider,
-            claim_ref,
-            action,
-            body,
+            json_object_body(),
             current_actor(),
-            party=party,
             request_id=g.request_id,
             idempotency_key=headers.get("idempotency_key"),
         )
-        return json_response(record.to_dict())
+        if created:
+            body = get_claim(store, record.ref, _viewer()).to_dict()
+            return json_response(body, 201, _location(record.ref))
+        return json_response(record.to_dict(), 200, _location(record.ref))
 
-    view.__name__ = f"claim_{action}"
-    blp.route(f"/<claim_ref>/{action}", methods=["POST"], endpoint=f"claim_{action}")(view)
-
-
-def blueprint() -> Blueprint:
-    """The claims blueprint."""
-    blp = Blueprint(
-        "claims",
-        __name__,
-        url_prefix="/v1/claims",
-        description="Claims over time: negotiation, review, determination, refund.",
-    )
-
-    @blp.route("")
-    class Claims(MethodView):  # type: ignore[misc]
-        @blp.secured("system", "staff")
-        @blp.doc(requestBody=_CASE_BODY)
-        @blp.arguments(IdempotencyHeaderSchema, location="headers")
-        @blp.response(201, ClaimResourceWithCaseSchema, headers=_LOCATION)
-        @blp.alt_response(
-            200,
-            schema=ClaimResourceSchema,
-            success=True,
-            description="The claim, for a repeated Idempotency-Key and body.",
+    @blp.secured("system", "staff", "auditor")
+    @blp.arguments(ClaimQuerySchema, location="query")
+    @blp.response(200, ClaimPageSchema)
+    @blp.problems(422)
+    def get(self, query: dict[str, Any]) -> Response:
+        """List claims, soonest next due first; a system sees the claims it opened."""
+        where = ClaimFilter(
+            **{
+                k: query.get(k)
+                for k in (
+                    "stage",
+                    "status",
+                    "waiting_on",
+                    "overdue",
+                    "at_risk",
+                    "ground",
+                    "order_id",
+                    "assignee",
+                    "currency",
+                    "recommendation",
+                )
+            }
         )
-        @blp.alt_response(
+        page = list_claims(
+            services().store, where, _viewer(), cursor=query.get("cursor"), limit=query["limit"]
+        )
+        body = {"items": [c.to_dict() for c in page.items], "next_cursor": page.next_cursor}
+        return json_response(body)
+
+
+@blp.route("/<claim_ref>")
+class ClaimByRef(MethodView):
+    @blp.secured("system", "staff", "auditor")
+    @blp.response(200, ClaimResourceWithCaseSchema)
+    @blp.problems(404)
+    def get(self, claim_ref: str) -> Response:
+        """A claim with its latest case document and revisions."""
+        return json_response(get_claim(services().store, claim_ref, _viewer()).to_dict())
+
+
+@blp.route("/<claim_ref>/events")
+class ClaimEvents(MethodView):
+    @blp.secured("system", "staff", "auditor")
+    @blp.response(200, ClaimEventsSchema)
+    @blp.problems(404)
+    def get(self, claim_ref: str) -> Response:
+        """The claim's timeline, each event with its audit seq (no notes for a system)."""
+        events = claim_events(services().store, claim_ref, _viewer())
+        return json_response({"items": [e.to_dict() for e in events]})
+
+
+# Takes ``action`` (its route's default) on the claim and answers the claim. No docstring:
+# flask-smorest would read one into each operation, whose summary is its action's own.
+def _take_action(
+    body: dict[str, Any], headers: dict[str, Any], claim_ref: str, action: str
+) -> Response:
+    party = body.pop("as_", None)
+    record, _ = act(
+        services().store,
+        services().decider,
+        claim_ref,
+        action,
+        body,
+        current_actor(),
+        party=party,
+        request_id=g.request_id,
+        idempotency_key=headers.get("idempotency_key"),
+    )
+    return json_response(record.to_dict())
+
+
+def _operation(action: str) -> Callable[..., Response]:
+    """``_take_action`` documented as the operation ``claim_<action>``, with its body."""
+    decorators = (
+        blp.secured(*_roles(action)),
+        blp.arguments(ACTION_SCHEMAS.get(action, ActionSchema)),
+        blp.arguments(IdempotencyHeaderSchema, location="headers"),
+        blp.response(200, ClaimResourceSchema),
+        blp.alt_response(
             409,
             schema=InvalidTransitionSchema,
             content_type=PROBLEM_JSON,
-            description="An open claim on this order has this claim_id.",
-        )
-        @blp.problems(400, 413, 422)
-        def post(self, headers: dict[str, Any]) -> Response:
-            """File a claim: decide the case, open negotiation."""
-            store = services().store
-            record, created = open_claim(
-                store,
-                services().decider,
-                json_object_body(),
-                current_actor(),
-                request_id=g.request_id,
-                idempotency_key=headers.get("idempotency_key"),
-            )
-            if created:
-                body = get_claim(store, record.ref, _viewer()).to_dict()
-                return json_response(body, 201, _location(record.ref))
-            return json_response(record.to_dict(), 200, _location(record.ref))
+            description="Not now: `allowed` lists what the claim accepts.",
+        ),
+        blp.problems(400, 404, 413, 422),
+        blp.doc(summary=_SUMMARIES[action], operationId=f"claim_{action}"),
+    )
+    view: Callable[..., Response] = _take_action
+    for decorate in reversed(decorators):
+        view = decorate(view)
+    return view
 
-        @blp.secured("system", "staff", "auditor")
-        @blp.arguments(ClaimQuerySchema, location="query")
-        @blp.response(200, ClaimPageSchema)
-        @blp.problems(422)
-        def get(self, query: dict[str, Any]) -> Response:
-            """List claims, soonest next due first; a system sees the claims it opened."""
-            where = ClaimFilter(
-                **{
-                    k: query.get(k)
-                    for k in (
-                        "stage",
-                        "status",
-                        "waiting_on",
-                        "overdue",
-                        "at_risk",
-                        "ground",
-                        "order_id",
-                        "assignee",
-                        "currency",
-                        "recommendation",
-                    )
-                }
-            )
-            page = list_claims(
-                services().store, where, _viewer(), cursor=query.get("cursor"), limit=query["limit"]
-            )
-            body = {"items": [c.to_dict() for c in page.items], "next_cursor": page.next_cursor}
-            return json_response(body)
 
-    @blp.route("/<claim_ref>")
-    class ClaimByRef(MethodView):  # type: ignore[misc]
-        @blp.secured("system", "staff", "auditor")
-        @blp.response(200, ClaimResourceWithCaseSchema)
-        @blp.problems(404)
-        def get(self, claim_ref: str) -> Response:
-            """A claim with its latest case document and revisions."""
-            return json_response(get_claim(services().store, claim_ref, _viewer()).to_dict())
-
-    @blp.route("/<claim_ref>/events")
-    class ClaimEvents(MethodView):  # type: ignore[misc]
-        @blp.secured("system", "staff", "auditor")
-        @blp.response(200, ClaimEventsSchema)
-        @blp.problems(404)
-        def get(self, claim_ref: str) -> Response:
-            """The claim's timeline, each event with its audit seq (no notes for a system)."""
-            events = claim_events(services().store, claim_ref, _viewer())
-            return json_response({"items": [e.to_dict() for e in events]})
-
-    for action in API_ACTIONS:
-        _add_action(blp, action)
-    return blp
+# One operation per action, each its own endpoint; the route passes the action to the view.
+for action in API_ACTIONS:
+    blp.route(
+        f"/<claim_ref>/{action}",
+        methods=["POST"],
+        endpoint=f"claim_{action}",
+        defaults={"action": action},
+    )(_operation(action))

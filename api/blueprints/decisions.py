@@ -51,108 +51,107 @@ def _location(decision_id: str) -> dict[str, str]:
     return {"Location": f"/v1/decisions/{decision_id}"}
 
 
-def blueprint() -> Blueprint:
-    """The decisions blueprint."""
-    blp = Blueprint(
-        "decisions", __name__, url_prefix="/v1/decisions", description="Decisions on claims."
+blp = Blueprint(
+    "decisions", __name__, url_prefix="/v1/decisions", description="Decisions on claims."
+)
+
+
+@blp.route("")
+class Decisions(MethodView):
+    @blp.secured("system", "staff")
+    @blp.doc(requestBody=_CASE_BODY)
+    @blp.arguments(PostDecisionQuerySchema, location="query")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(201, DecisionSchema, headers=_LOCATION)
+    @blp.alt_response(
+        200,
+        schema=DecisionSchema,
+        success=True,
+        description="The stored decision, for a repeated Idempotency-Key and body.",
     )
-
-    @blp.route("")
-    class Decisions(MethodView):  # type: ignore[misc]
-        @blp.secured("system", "staff")
-        @blp.doc(requestBody=_CASE_BODY)
-        @blp.arguments(PostDecisionQuerySchema, location="query")
-        @blp.arguments(IdempotencyHeaderSchema, location="headers")
-        @blp.response(201, DecisionSchema, headers=_LOCATION)
-        @blp.alt_response(
-            200,
-            schema=DecisionSchema,
-            success=True,
-            description="The stored decision, for a repeated Idempotency-Key and body.",
+    @blp.problems(400, 409, 413, 422)
+    def post(self, query: dict[str, Any], headers: dict[str, Any]) -> Response:
+        """Decide a case and store the decision."""
+        catalog = getattr(services().adjudicator, "catalog", None)
+        stored, created = create_decision(
+            services().store,
+            services().decider,
+            json_object_body(),
+            actor=current_actor(),
+            ruleset=query.get("ruleset") or services().active_version(),
+            idempotency_key=headers.get("idempotency_key"),
+            request_id=g.request_id,
+            client_request_id=g.get("client_request_id"),
+            active_ruleset=getattr(catalog, "active_version", None),
         )
-        @blp.problems(400, 409, 413, 422)
-        def post(self, query: dict[str, Any], headers: dict[str, Any]) -> Response:
-            """Decide a case and store the decision."""
-            catalog = getattr(services().adjudicator, "catalog", None)
-            stored, created = create_decision(
-                services().store,
-                services().decider,
-                json_object_body(),
-                actor=current_actor(),
-                ruleset=query.get("ruleset") or services().active_version(),
-                idempotency_key=headers.get("idempotency_key"),
-                request_id=g.request_id,
-                client_request_id=g.get("client_request_id"),
-                active_ruleset=getattr(catalog, "active_version", None),
-            )
-            status = 201 if created else 200
-            return json_response(stored.to_dict(), status, _location(stored.decision_id))
+        status = 201 if created else 200
+        return json_response(stored.to_dict(), status, _location(stored.decision_id))
 
-        @blp.secured("staff", "auditor")
-        @blp.arguments(DecisionQuerySchema, location="query")
-        @blp.response(200, DecisionPageSchema)
-        @blp.problems(422)
-        def get(self, query: dict[str, Any]) -> Response:
-            """List decisions, newest first, filtered; follow ``next_cursor`` for more."""
-            where = DecisionFilter(
-                order_id=query.get("order_id"),
-                claim_id=query.get("claim_id"),
-                outcome=query.get("outcome"),
-                since=query.get("since"),
-                until=query.get("until"),
-            )
-            page = list_decisions(
-                services().store, where, cursor=query.get("cursor"), limit=query["limit"]
-            )
-            body = {"items": [d.to_dict() for d in page.items], "next_cursor": page.next_cursor}
-            return json_response(body)
-
-    @blp.route("/<decision_id>")
-    class DecisionById(MethodView):  # type: ignore[misc]
-        @blp.secured("system", "staff", "auditor")
-        @blp.response(200, DecisionWithCaseSchema)
-        @blp.problems(404)
-        def get(self, decision_id: str) -> Response:
-            """A decision with the case document it decided."""
-            stored = get_decision(services().store, decision_id)
-            return json_response(stored.to_dict(with_case=True))
-
-    @blp.route("/<decision_id>/override")
-    class Override(MethodView):  # type: ignore[misc]
-        @blp.secured("staff")
-        @blp.arguments(OverrideSchema)
-        @blp.arguments(IdempotencyHeaderSchema, location="headers")
-        @blp.response(201, DecisionSchema, headers=_LOCATION)
-        @blp.alt_response(
-            200,
-            schema=DecisionSchema,
-            success=True,
-            description="The stored override, for a repeated Idempotency-Key and body.",
+    @blp.secured("staff", "auditor")
+    @blp.arguments(DecisionQuerySchema, location="query")
+    @blp.response(200, DecisionPageSchema)
+    @blp.problems(422)
+    def get(self, query: dict[str, Any]) -> Response:
+        """List decisions, newest first, filtered; follow ``next_cursor`` for more."""
+        where = DecisionFilter(
+            order_id=query.get("order_id"),
+            claim_id=query.get("claim_id"),
+            outcome=query.get("outcome"),
+            since=query.get("since"),
+            until=query.get("until"),
         )
-        @blp.problems(400, 404, 409, 413, 422)
-        def post(
-            self, determination: dict[str, Any], headers: dict[str, Any], decision_id: str
-        ) -> Response:
-            """Record a staff determination as a new decision that overrides this one."""
-            fee = determination.get("fee_reimbursement")
-            conditions = determination.get("conditions")
-            stored, created = override_decision(
-                services().store,
-                decision_id,
-                Determination(
-                    outcome=determination["outcome"],
-                    refund=determination["refund"]["amount"],
-                    currency=determination["refund"].get("currency"),
-                    fee_reimbursement=None if fee is None else fee["amount"],
-                    conditions=None if conditions is None else tuple(conditions),
-                    justification=determination["justification"],
-                ),
-                actor=current_actor(),
-                request_id=g.request_id,
-                client_request_id=g.get("client_request_id"),
-                idempotency_key=headers.get("idempotency_key"),
-            )
-            status = 201 if created else 200
-            return json_response(stored.to_dict(), status, _location(stored.decision_id))
+        page = list_decisions(
+            services().store, where, cursor=query.get("cursor"), limit=query["limit"]
+        )
+        body = {"items": [d.to_dict() for d in page.items], "next_cursor": page.next_cursor}
+        return json_response(body)
 
-    return blp
+
+@blp.route("/<decision_id>")
+class DecisionById(MethodView):
+    @blp.secured("system", "staff", "auditor")
+    @blp.response(200, DecisionWithCaseSchema)
+    @blp.problems(404)
+    def get(self, decision_id: str) -> Response:
+        """A decision with the case document it decided."""
+        stored = get_decision(services().store, decision_id)
+        return json_response(stored.to_dict(with_case=True))
+
+
+@blp.route("/<decision_id>/override")
+class Override(MethodView):
+    @blp.secured("staff")
+    @blp.arguments(OverrideSchema)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(201, DecisionSchema, headers=_LOCATION)
+    @blp.alt_response(
+        200,
+        schema=DecisionSchema,
+        success=True,
+        description="The stored override, for a repeated Idempotency-Key and body.",
+    )
+    @blp.problems(400, 404, 409, 413, 422)
+    def post(
+        self, determination: dict[str, Any], headers: dict[str, Any], decision_id: str
+    ) -> Response:
+        """Record a staff determination as a new decision that overrides this one."""
+        fee = determination.get("fee_reimbursement")
+        conditions = determination.get("conditions")
+        stored, created = override_decision(
+            services().store,
+            decision_id,
+            Determination(
+                outcome=determination["outcome"],
+                refund=determination["refund"]["amount"],
+                currency=determination["refund"].get("currency"),
+                fee_reimbursement=None if fee is None else fee["amount"],
+                conditions=None if conditions is None else tuple(conditions),
+                justification=determination["justification"],
+            ),
+            actor=current_actor(),
+            request_id=g.request_id,
+            client_request_id=g.get("client_request_id"),
+            idempotency_key=headers.get("idempotency_key"),
+        )
+        status = 201 if created else 200
+        return json_response(stored.to_dict(), status, _location(stored.decision_id))

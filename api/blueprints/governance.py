@@ -5,14 +5,15 @@
   by a different admin (self-approval 403; a stale or mismatched report 409)
 - ``GET /v1/activations/active``; ``POST /v1/activations/rollback`` ``{"reason"}``
 
-The rules live in :mod:`adjudicator.governance.activation`; these views only parse and answer.
+The rules live in :mod:`adjudicator.governance.activation`; these views only parse and answer
+(each answer dumped through its response schema).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g
+from flask import g
 from flask.views import MethodView
 
 from adjudicator.governance.activation import (
@@ -29,76 +30,74 @@ from api.governance_schemas import (
     ActiveVersionSchema,
     RollbackBodySchema,
 )
-from api.jsonio import json_response
 from api.openapi import Blueprint
 from api.services import services
 
+blp = Blueprint(
+    "governance", __name__, url_prefix="/v1", description="Gated activation of rulesets."
+)
 
-def blueprint() -> Blueprint:
-    """The governance blueprint."""
-    blp = Blueprint(
-        "governance", __name__, url_prefix="/v1", description="Gated activation of rulesets."
-    )
 
-    @blp.route("/rulesets/<version>/activation-requests")
-    class ActivationRequests(MethodView):  # type: ignore[misc]
-        @blp.secured()
-        @blp.arguments(ActivationRequestBodySchema)
-        @blp.response(201, ActivationRequestSchema)
-        @blp.problems(400, 409, 413, 422)
-        def post(self, body: dict[str, Any], version: str) -> Response:
-            """Ask to activate a version, naming the replay report that measured it."""
-            filed = request_activation(
-                services().store, services().adjudicator.catalog, version,
-                report=body["report"], reason=body["reason"],
-                actor=current_actor(), request_id=g.request_id,
-            )  # fmt: skip
-            location = {"Location": f"/v1/activation-requests/{filed.request_id}"}
-            return json_response(filed.to_dict(), 201, location)
+@blp.route("/rulesets/<version>/activation-requests")
+class ActivationRequests(MethodView):
+    @blp.secured()
+    @blp.arguments(ActivationRequestBodySchema)
+    @blp.response(201, ActivationRequestSchema)
+    @blp.problems(400, 409, 413, 422)
+    def post(self, body: dict[str, Any], version: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """Ask to activate a version, naming the replay report that measured it."""
+        filed = request_activation(
+            services().store, services().adjudicator.catalog, version,
+            report=body["report"], reason=body["reason"],
+            actor=current_actor(), request_id=g.request_id,
+        )  # fmt: skip
+        location = {"Location": f"/v1/activation-requests/{filed.request_id}"}
+        return filed.to_dict(), location
 
-    @blp.route("/activation-requests/<request_id>")
-    class ActivationRequestById(MethodView):  # type: ignore[misc]
-        @blp.secured("auditor")
-        @blp.response(200, ActivationRequestSchema)
-        @blp.problems(404)
-        def get(self, request_id: str) -> Response:
-            """An activation request and its approval."""
-            return json_response(get_activation_request(services().store, request_id).to_dict())
 
-    @blp.route("/activation-requests/<request_id>/approve")
-    class Approve(MethodView):  # type: ignore[misc]
-        @blp.secured()
-        @blp.response(200, ActivationRequestSchema)
-        @blp.problems(404, 409, 422)
-        def post(self, request_id: str) -> Response:
-            """Approve (a different admin) and activate: every worker follows within seconds."""
-            approved = approve_activation(
-                services().store, services().adjudicator.catalog, request_id,
-                actor=current_actor(), request_id=g.request_id,
-            )  # fmt: skip
-            return json_response(approved.to_dict())
+@blp.route("/activation-requests/<request_id>")
+class ActivationRequestById(MethodView):
+    @blp.secured("auditor")
+    @blp.response(200, ActivationRequestSchema)
+    @blp.problems(404)
+    def get(self, request_id: str) -> dict[str, Any]:
+        """An activation request and its approval."""
+        return get_activation_request(services().store, request_id).to_dict()
 
-    @blp.route("/activations/active")
-    class Active(MethodView):  # type: ignore[misc]
-        @blp.secured("system", "staff", "auditor")
-        @blp.response(200, ActiveVersionSchema)
-        def get(self) -> Response:
-            """The active version as stored now (not this worker's cached view)."""
-            found = active_version(services().store, services().adjudicator.catalog)
-            return json_response(found.to_dict())
 
-    @blp.route("/activations/rollback")
-    class Rollback(MethodView):  # type: ignore[misc]
-        @blp.secured()
-        @blp.arguments(RollbackBodySchema)
-        @blp.response(200, ActiveVersionSchema)
-        @blp.problems(400, 409, 413, 422)
-        def post(self, body: dict[str, Any]) -> Response:
-            """Return to the version that was active before the current one, with a reason."""
-            found = rollback(
-                services().store, services().adjudicator.catalog,
-                reason=body["reason"], actor=current_actor(), request_id=g.request_id,
-            )  # fmt: skip
-            return json_response(found.to_dict())
+@blp.route("/activation-requests/<request_id>/approve")
+class Approve(MethodView):
+    @blp.secured()
+    @blp.response(200, ActivationRequestSchema)
+    @blp.problems(404, 409, 422)
+    def post(self, request_id: str) -> dict[str, Any]:
+        """Approve (a different admin) and activate: every worker follows within seconds."""
+        approved = approve_activation(
+            services().store, services().adjudicator.catalog, request_id,
+            actor=current_actor(), request_id=g.request_id,
+        )  # fmt: skip
+        return approved.to_dict()
 
-    return blp
+
+@blp.route("/activations/active")
+class Active(MethodView):
+    @blp.secured("system", "staff", "auditor")
+    @blp.response(200, ActiveVersionSchema)
+    def get(self) -> dict[str, Any]:
+        """The active version as stored now (not this worker's cached view)."""
+        return active_version(services().store, services().adjudicator.catalog).to_dict()
+
+
+@blp.route("/activations/rollback")
+class Rollback(MethodView):
+    @blp.secured()
+    @blp.arguments(RollbackBodySchema)
+    @blp.response(200, ActiveVersionSchema)
+    @blp.problems(400, 409, 413, 422)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Return to the version that was active before the current one, with a reason."""
+        found = rollback(
+            services().store, services().adjudicator.catalog,
+            reason=body["reason"], actor=current_actor(), request_id=g.request_id,
+        )  # fmt: skip
+        return found.to_dict()

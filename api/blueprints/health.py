@@ -15,25 +15,26 @@ from api.schemas import HealthSchema
 
 READINESS = "adjudicator.readiness"
 
+blp = Blueprint("health", __name__, description="Liveness and readiness.")
 
-def blueprint() -> Blueprint:
-    """The health blueprint (no key needed)."""
-    blp = Blueprint("health", __name__, description="Liveness and readiness.")
 
-    @blp.route("/healthz")
-    class Health(MethodView):  # type: ignore[misc]
-        @blp.response(200, HealthSchema)
-        def get(self) -> dict[str, str]:
-            """The process is up."""
-            return {"status": "ok"}
+@blp.route("/healthz")
+class Health(MethodView):
+    """The process (no key needed)."""
 
-    @blp.route("/readyz")
-    class Ready(MethodView):  # type: ignore[misc]
-        @blp.response(200, HealthSchema)
-        @blp.problems(503)
-        def get(self) -> dict[str, str]:
-            """The process is up and its database takes a write (answered within 1 s)."""
-            current_app.extensions[READINESS].check()
-            return {"status": "ready"}
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
 
-    return blp
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    """The process and its database (no key needed)."""
+
+    @blp.response(200, HealthSchema)
+    @blp.problems(503)
+    def get(self) -> dict[str, str]:
+        """The process is up and its database takes a write (answered within 1 s)."""
+        current_app.extensions[READINESS].check()
+        return {"status": "ready"}

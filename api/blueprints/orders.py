@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from adjudicator.claims.ledger_view import order_ledger
 from adjudicator.claims.service import Viewer
 from api.auth import current_actor
-from api.jsonio import json_response
 from api.openapi import Blueprint
 from api.services import services
 
@@ -49,25 +47,22 @@ class LedgerQuerySchema(Schema):
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
-def blueprint() -> Blueprint:
-    """The orders blueprint."""
-    blp = Blueprint(
-        "orders", __name__, url_prefix="/v1/orders", description="What an order's claims share."
-    )
+blp = Blueprint(
+    "orders", __name__, url_prefix="/v1/orders", description="What an order's claims share."
+)
 
-    @blp.route("/<order_id>/ledger")
-    class OrderLedger(MethodView):  # type: ignore[misc]
-        @blp.secured("staff", "auditor", "system")
-        @blp.arguments(LedgerQuerySchema, location="query")
-        @blp.response(200, LedgerSchema)
-        @blp.problems(404, 422)
-        def get(self, query: dict[str, Any], order_id: str) -> Response:
-            """The order's cap, what is held and paid against it, and every entry.
 
-            A system sees the orders it filed claims on.
-            """
-            viewer = Viewer.of(current_actor())
-            ledger = order_ledger(services().store, order_id, viewer, query.get("currency"))
-            return json_response(ledger.to_dict())
+@blp.route("/<order_id>/ledger")
+class OrderLedger(MethodView):
+    @blp.secured("staff", "auditor", "system")
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.response(200, LedgerSchema)
+    @blp.problems(404, 422)
+    def get(self, query: dict[str, Any], order_id: str) -> dict[str, Any]:
+        """The order's cap, what is held and paid against it, and every entry.
 
-    return blp
+        A system sees the orders it filed claims on.
+        """
+        viewer = Viewer.of(current_actor())
+        ledger = order_ledger(services().store, order_id, viewer, query.get("currency"))
+        return ledger.to_dict()

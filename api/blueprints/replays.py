@@ -24,58 +24,57 @@ from api.services import services
 _LOCATION = {"Location": {"description": "the replay's URL", "schema": {"type": "string"}}}
 
 
-def blueprint() -> Blueprint:
-    """The replays blueprint."""
-    blp = Blueprint(
-        "replays", __name__, url_prefix="/v1/replays", description="Impact analysis (replays)."
-    )
+blp = Blueprint(
+    "replays", __name__, url_prefix="/v1/replays", description="Impact analysis (replays)."
+)
 
-    @blp.route("")
-    class Replays(MethodView):  # type: ignore[misc]
-        @blp.secured()
-        @blp.arguments(ReplayRequestSchema)
-        @blp.response(202, ReplaySchema, headers=_LOCATION)
-        @blp.problems(400, 413, 422)
-        def post(self, body: dict[str, Any]) -> Response:
-            """Start a replay of a candidate version; poll its URL for progress and the report."""
-            found = services()
-            spec = ReplaySpec(
-                candidate=body["candidate"],
-                baseline=body.get("baseline"),
-                since=body.get("since"),
-                until=body.get("until"),
-                sample=body.get("sample"),
-                seed=body["seed"],
-            )
-            info = create_replay(
-                found.store, found.adjudicator, spec,
-                active=found.active_version() or found.adjudicator.catalog.get(None).version,
-                actor=current_actor(),
-            )  # fmt: skip
-            start_replay(
-                found.store, info.replay_id, found.adjudicator,
-                jobs=body.get("jobs") or found.replay_jobs, rules_dir=found.rules_dir,
-            )  # fmt: skip
-            location = {"Location": f"/v1/replays/{info.replay_id}"}
-            return json_response(info.to_dict(), 202, location)
 
-    @blp.route("/<replay_id>")
-    class ReplayById(MethodView):  # type: ignore[misc]
-        @blp.secured("auditor")
-        @blp.response(200, ReplaySchema)
-        @blp.problems(404)
-        def get(self, replay_id: str) -> Response:
-            """A replay: status, progress, and the report once it succeeded."""
-            return json_response(get_replay(services().store, replay_id).to_dict())
+@blp.route("")
+class Replays(MethodView):
+    @blp.secured()
+    @blp.arguments(ReplayRequestSchema)
+    @blp.response(202, ReplaySchema, headers=_LOCATION)
+    @blp.problems(400, 413, 422)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Start a replay of a candidate version; poll its URL for progress and the report."""
+        found = services()
+        spec = ReplaySpec(
+            candidate=body["candidate"],
+            baseline=body.get("baseline"),
+            since=body.get("since"),
+            until=body.get("until"),
+            sample=body.get("sample"),
+            seed=body["seed"],
+        )
+        info = create_replay(
+            found.store, found.adjudicator, spec,
+            active=found.active_version() or found.adjudicator.catalog.get(None).version,
+            actor=current_actor(),
+        )  # fmt: skip
+        start_replay(
+            found.store, info.replay_id, found.adjudicator,
+            jobs=body.get("jobs") or found.replay_jobs, rules_dir=found.rules_dir,
+        )  # fmt: skip
+        location = {"Location": f"/v1/replays/{info.replay_id}"}
+        return json_response(info.to_dict(), 202, location)
 
-    @blp.route("/<replay_id>/changes.csv")
-    class ReplayChanges(MethodView):  # type: ignore[misc]
-        @blp.secured("auditor")
-        @blp.response(200, {"type": "string"}, content_type="text/csv")
-        @blp.problems(404)
-        def get(self, replay_id: str) -> Response:
-            """Every changed case of a succeeded replay, one CSV row each."""
-            text = replay_csv(services().store, replay_id)
-            return Response(text, status=200, mimetype="text/csv")
 
-    return blp
+@blp.route("/<replay_id>")
+class ReplayById(MethodView):
+    @blp.secured("auditor")
+    @blp.response(200, ReplaySchema)
+    @blp.problems(404)
+    def get(self, replay_id: str) -> Response:
+        """A replay: status, progress, and the report once it succeeded."""
+        return json_response(get_replay(services().store, replay_id).to_dict())
+
+
+@blp.route("/<replay_id>/changes.csv")
+class ReplayChanges(MethodView):
+    @blp.secured("auditor")
+    @blp.response(200, {"type": "string"}, content_type="text/csv")
+    @blp.problems(404)
+    def get(self, replay_id: str) -> Response:
+        """Every changed case of a succeeded replay, one CSV row each."""
+        text = replay_csv(services().store, replay_id)
+        return Response(text, status=200, mimetype="text/csv")

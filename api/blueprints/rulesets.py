@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from adjudicator.core.errors import UnknownRuleset
+from adjudicator.core.rules.model import Ruleset
 from api.auth import ANY_ROLE
 from api.openapi import Blueprint
 from api.problems import Problem
@@ -14,7 +15,7 @@ from api.schemas import RulesetListSchema, RulesetSchema
 from api.services import services
 
 
-def _summary(ruleset: Any, active: str) -> dict[str, Any]:
+def _summary(ruleset: Ruleset, active: str) -> dict[str, Any]:
     return {
         "name": ruleset.name,
         "version": ruleset.version,
@@ -24,45 +25,40 @@ def _summary(ruleset: Any, active: str) -> dict[str, Any]:
     }
 
 
-def blueprint() -> Blueprint:
-    """The rulesets blueprint."""
-    blp = Blueprint(
-        "rulesets", __name__, url_prefix="/v1/rulesets", description="Loaded ruleset versions."
-    )
+blp = Blueprint(
+    "rulesets", __name__, url_prefix="/v1/rulesets", description="Loaded ruleset versions."
+)
 
-    @blp.route("")
-    class Rulesets(MethodView):  # type: ignore[misc]
-        @blp.secured(*ANY_ROLE)
-        @blp.response(200, RulesetListSchema)
-        def get(self) -> dict[str, Any]:
-            """Every loaded version, its digest, and which one is active (the database's choice)."""
-            catalog = services().adjudicator.catalog
-            active = services().active_version() or catalog.get(None).version
-            return {
-                "name": catalog.name,
-                "active": active,
-                "versions": [_summary(catalog.get(v), active) for v in catalog.versions],
-            }
 
-    @blp.route("/<version>")
-    class RulesetByVersion(MethodView):  # type: ignore[misc]
-        @blp.secured(*ANY_ROLE)
-        @blp.response(200, RulesetSchema)
-        @blp.problems(404)
-        def get(self, version: str) -> dict[str, Any]:
-            """One version: its digest, parameters, and each rule's id, title and source."""
-            catalog = services().adjudicator.catalog
-            try:
-                ruleset = catalog.get(version)
-            except UnknownRuleset:
-                raise Problem(404, "not-found", "No ruleset version with that name.") from None
-            return {
-                **_summary(ruleset, services().active_version() or catalog.get(None).version),
-                "rules": [
-                    {"id": r.id, "title": r.title, "source": r.source, "stage": r.stage}
-                    for r in ruleset.rules
-                ],
-                "parameters": dict(ruleset.parameters),
-            }
+@blp.route("")
+class Rulesets(MethodView):
+    @blp.secured(*ANY_ROLE)
+    @blp.response(200, RulesetListSchema)
+    def get(self) -> dict[str, Any]:
+        """Every loaded version, its digest, and which one is active (the database's choice)."""
+        catalog = services().adjudicator.catalog
+        active = services().active_version() or catalog.get(None).version
+        return {
+            "name": catalog.name,
+            "active": active,
+            "versions": [_summary(catalog.get(v), active) for v in catalog.versions],
+        }
 
-    return blp
+
+@blp.route("/<version>")
+class RulesetByVersion(MethodView):
+    @blp.secured(*ANY_ROLE)
+    @blp.response(200, RulesetSchema)
+    @blp.problems(404)
+    def get(self, version: str) -> dict[str, Any]:
+        """One version: its digest, parameters, and each rule's id, title and source."""
+        catalog = services().adjudicator.catalog
+        try:
+            ruleset = catalog.get(version)
+        except UnknownRuleset:
+            raise Problem(404, "not-found", "No ruleset version with that name.") from None
+        return {
+            **_summary(ruleset, services().active_version() or catalog.get(None).version),
+            "rules": ruleset.rules,  # RuleInfoSchema dumps each rule's id, title, source, stage
+            "parameters": ruleset.parameters,
+        }

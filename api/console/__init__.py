@@ -2,8 +2,9 @@
 
 :func:`install` adds it to an app built by :func:`api.create_app`: Flask-Login
 sessions for console users (:mod:`adjudicator.identity.users`), Flask-WTF CSRF on
-every console form, the ``console`` blueprint (pages, partials for htmx, the
-vendored htmx file and the CSS under ``/console/static/``).
+every console form, and the ``console`` blueprint (:mod:`api.console.blueprint`,
+its pages declared at import by :mod:`.views` and :mod:`.claims`: pages,
+partials for htmx, the vendored htmx file and the CSS under ``/console/static/``).
 
 Views hold no business rules: each parses its form, calls the service
 function the API calls (``get_decision``, ``verify_audit``, the claims
@@ -27,10 +28,11 @@ import hmac
 import secrets
 
 from flask import Flask
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+from flask_login import LoginManager  # type: ignore[import-untyped]
+from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 
-from api.console import auth, views
+from api.console import auth, claims, views  # noqa: F401 - their pages join blp at import
+from api.console.blueprint import blp
 from api.services import EXTENSION, Services
 
 
@@ -57,11 +59,11 @@ def install(app: Flask) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # the API is keyed, not cookie-based: only the console
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
-    csrf = CSRFProtect(app)
+    CSRFProtect(app)  # the blueprint's before_request hook asks it to check each request
     manager = LoginManager(app)
     manager.login_view = "console.login"
     manager.login_message = "Log in to use the console."
     manager.login_message_category = "info"
     manager.session_protection = "strong"
     manager.user_loader(auth.load_user)
-    app.register_blueprint(views.blueprint(csrf))
+    app.register_blueprint(blp)

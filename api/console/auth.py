@@ -13,7 +13,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import abort
-from flask_login import UserMixin, current_user, login_required
+from flask_login import (  # type: ignore[import-untyped]
+    UserMixin,
+    current_user,
+    login_required,
+)
 
 from adjudicator.db.actor import Actor
 from adjudicator.identity.users import UserInfo, get_user, user_actor

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adjudicator.claims.ledger_view import order_ledgers
@@ -52,6 +52,7 @@ from adjudicator.decisions.queries import get_decision
 from adjudicator.identity.users import get_user
 from api.console import claim_forms, present
 from api.console.auth import console_actor, console_user, requires
+from api.console.blueprint import blp
 from api.console.rendering import Page, card_of, render
 from api.services import services
 
@@ -77,90 +78,93 @@ def _query(tab: str, cursor: str | None = None) -> dict[str, str]:
     return kept
 
 
-def register(blp: Blueprint, render: Any) -> None:
-    """Add the claim routes to the console blueprint (``render`` picks page or partial)."""
-
-    @blp.route("/")
-    @requires("staff", "auditor")
-    def home() -> Page:
-        tab = request.args.get("tab", "needs_staff")
-        if tab not in TABS:
-            tab = "needs_staff"
-        where = QueueFilter(
-            ground=request.args.get("ground") or None,
-            assignee=request.args.get("assignee") or None,
-            order_id=request.args.get("order_id") or None,
-            currency=request.args.get("currency", "").strip().upper() or None,
-            recommendation=request.args.get("recommendation") or None,
-            tab=tab,
-            search=request.args.get("q") or None,
-            viewer=person(console_actor()),
-        )
-        errors: dict[str, list[str]] = {}
-        viewer = Viewer.of(console_actor())
-        owed = None
-        try:
-            page = list_claims(
-                services().store, where, viewer,
-                cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
-            )  # fmt: skip
-            if tab == "refunds":
-                owed = owed_by_currency(services().store, where, viewer)
-        except InvalidRequest as invalid:
-            errors, page = invalid.errors, None
-        now = services().store.clock()
-        rows = [] if page is None else [
-            {"claim": c, "due": present.countdown(c.next_due, now)} for c in page.items
-        ]  # fmt: skip
-        return render(
-            "queue", "partials/queue_table", tab=tab, tabs=TAB_LABELS, rows=rows, errors=errors,
-            next_cursor=None if page is None else page.next_cursor, query=_query,
-            args=request.args, outcome=present.OUTCOMES, recommendations=OUTCOMES, owed=owed,
+@blp.route("/")
+@requires("staff", "auditor")
+def home() -> Page:
+    """The claims queue: a tab, the URL's filters, a page of claims (the Refunds tab
+    with what is owed per currency)."""
+    tab = request.args.get("tab", "needs_staff")
+    if tab not in TABS:
+        tab = "needs_staff"
+    where = QueueFilter(
+        ground=request.args.get("ground") or None,
+        assignee=request.args.get("assignee") or None,
+        order_id=request.args.get("order_id") or None,
+        currency=request.args.get("currency", "").strip().upper() or None,
+        recommendation=request.args.get("recommendation") or None,
+        tab=tab,
+        search=request.args.get("q") or None,
+        viewer=person(console_actor()),
+    )
+    errors: dict[str, list[str]] = {}
+    viewer = Viewer.of(console_actor())
+    owed = None
+    try:
+        page = list_claims(
+            services().store, where, viewer,
+            cursor=request.args.get("cursor") or None, limit=PAGE_SIZE,
         )  # fmt: skip
+        if tab == "refunds":
+            owed = owed_by_currency(services().store, where, viewer)
+    except InvalidRequest as invalid:
+        errors, page = invalid.errors, None
+    now = services().store.clock()
+    rows = [] if page is None else [
+        {"claim": c, "due": present.countdown(c.next_due, now)} for c in page.items
+    ]  # fmt: skip
+    return render(
+        "queue", "partials/queue_table", tab=tab, tabs=TAB_LABELS, rows=rows, errors=errors,
+        next_cursor=None if page is None else page.next_cursor, query=_query,
+        args=request.args, outcome=present.OUTCOMES, recommendations=OUTCOMES, owed=owed,
+    )  # fmt: skip
 
-    @blp.route("/claims/<claim_ref>")
-    @requires("staff", "auditor")
-    def claim(claim_ref: str) -> Page:
-        return _claim_page(claim_ref)
 
-    @blp.route("/claims/<claim_ref>/act", methods=["POST"])
-    @requires("staff")
-    def claim_act(claim_ref: str) -> Page:
-        action = request.form.get("action", "")
-        body = claim_forms.action_body(action, request.form, console_user().name)
-        if not claim_forms.confirmed(action, request.form):
-            confirming = _confirm_step(claim_ref, action, body)
-            if confirming is not None:
-                return confirming
-        try:
-            act(services().store, services().decider, claim_ref, action, body,
-                console_actor(), request_id=g.request_id)  # fmt: skip
-        except NotFound:
-            raise
-        except (InvalidAction, InvalidRequest, InvalidCase) as invalid:
-            return _claim_page(claim_ref, 422, action=action, errors=invalid.errors,
-                               message="The action was not taken: see the fields.")  # fmt: skip
-        except CapExhausted as short:
-            message = (f"Not granted: order {short.order_id} has {short.remaining} "
-                       f"{short.currency} of its cap left, and {short.wanted} {short.currency} "
-                       "does not fit.")  # fmt: skip
-            at_form = claim_forms.cap_left(action, body, f"{short.remaining} {short.currency}")
-            return _claim_page(claim_ref, 409, action=action, message=message, **at_form)
-        except ReplacedProposal:
-            message = ("Nothing was done: the proposal you reviewed was replaced or withdrawn "
-                       "since you opened this page. Review the claim as it is now.")  # fmt: skip
-            return _claim_page(claim_ref, 409, action=action, message=message)
-        except ActionForbidden as forbidden:
-            return _claim_page(claim_ref, 403, action=action, message=forbidden.reason)
-        except InvalidTransition as refused:
-            return _claim_page(claim_ref, 409, action=action, message=refused.reason)
-        except (LifecycleError, StoreError) as refused:  # a stale proposal, or anything else
-            return _claim_page(claim_ref, 409, action=action, message=f"Not done: {refused}.")
-        done = claim_forms.done_message(action, body)
-        flash(done, "info")
-        if request.headers.get("HX-Request"):
-            return _claim_page(claim_ref, done=done)
-        return redirect(url_for("console.claim", claim_ref=claim_ref))
+@blp.route("/claims/<claim_ref>")
+@requires("staff", "auditor")
+def claim(claim_ref: str) -> Page:
+    """A claim: its decision card, clocks, timeline, ledger and the actions it offers."""
+    return _claim_page(claim_ref)
+
+
+@blp.route("/claims/<claim_ref>/act", methods=["POST"])
+@requires("staff")
+def claim_act(claim_ref: str) -> Page:
+    """Take the form's action on the claim (a refund step once confirmed); show the claim."""
+    action = request.form.get("action", "")
+    body = claim_forms.action_body(action, request.form, console_user().name)
+    if not claim_forms.confirmed(action, request.form):
+        confirming = _confirm_step(claim_ref, action, body)
+        if confirming is not None:
+            return confirming
+    try:
+        act(services().store, services().decider, claim_ref, action, body,
+            console_actor(), request_id=g.request_id)  # fmt: skip
+    except NotFound:
+        raise
+    except (InvalidAction, InvalidRequest, InvalidCase) as invalid:
+        return _claim_page(claim_ref, 422, action=action, errors=invalid.errors,
+                           message="The action was not taken: see the fields.")  # fmt: skip
+    except CapExhausted as short:
+        message = (f"Not granted: order {short.order_id} has {short.remaining} "
+                   f"{short.currency} of its cap left, and {short.wanted} {short.currency} "
+                   "does not fit.")  # fmt: skip
+        at_form = claim_forms.cap_left(action, body, f"{short.remaining} {short.currency}")
+        return _claim_page(claim_ref, 409, action=action, message=message, **at_form)
+    except ReplacedProposal:
+        message = ("Nothing was done: the proposal you reviewed was replaced or withdrawn "
+                   "since you opened this page. Review the claim as it is now.")  # fmt: skip
+        return _claim_page(claim_ref, 409, action=action, message=message)
+    except ActionForbidden as forbidden:
+        return _claim_page(claim_ref, 403, action=action, message=forbidden.reason)
+    except InvalidTransition as refused:
+        return _claim_page(claim_ref, 409, action=action, message=refused.reason)
+    except (LifecycleError, StoreError) as refused:  # a stale proposal, or anything else
+        return _claim_page(claim_ref, 409, action=action, message=f"Not done: {refused}.")
+    done = claim_forms.done_message(action, body)
+    flash(done, "info")
+    if request.headers.get("HX-Request"):
+        return _claim_page(claim_ref, done=done)
+    return redirect(url_for("console.claim", claim_ref=claim_ref))
 
 
 def _confirm_step(claim_ref: str, action: str, body: dict[str, Any]) -> Page | None:
@@ -254,4 +258,4 @@ def _claim_page(
     )  # fmt: skip
 
 
-__all__ = ["ClaimExists", "open_from_case", "register"]
+__all__ = ["ClaimExists", "open_from_case"]

@@ -1,4 +1,7 @@
-"""The console's routes: log in and out, the home page, decisions, new claims, audit, rules.
+"""The console's pages but the claims: log in and out, decisions, a new claim, audit, rules.
+
+Each is declared on the console blueprint (:mod:`api.console.blueprint`) at
+import; the queue and the claim pages are :mod:`api.console.claims`.
 
 Every view parses its input, calls the service function its API twin calls,
 and renders a page, or only the partial htmx asked for. Console actions are
@@ -12,24 +15,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from flask import (
-    Blueprint,
-    flash,
-    g,
-    redirect,
-    request,
-    stream_with_context,
-    url_for,
-)
-from flask_login import current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import Forbidden
+from flask import flash, g, redirect, request, stream_with_context, url_for
+from flask_login import current_user, login_user, logout_user  # type: ignore[import-untyped]
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from adjudicator.audit.checkpoints import list_checkpoints, verifier_keys
-from adjudicator.audit.log import export_bounds, iter_entries, list_audit
+from adjudicator.audit.log import AuditEntry, export_bounds, iter_entries, list_audit
 from adjudicator.core.errors import InvalidCase
-from adjudicator.db.errors import NotFound
+from adjudicator.db import pagination
 from adjudicator.decisions.preview import preview_decision
 from adjudicator.decisions.queries import get_decision
 from adjudicator.governance.impact_reports import list_replays
@@ -38,6 +31,7 @@ from adjudicator.verification import verify_audit
 from api.blueprints import audit as api_audit
 from api.console import caseform, claims, present
 from api.console.auth import ConsoleUser, console_user, requires
+from api.console.blueprint import blp
 from api.console.rendering import Page, card_of, render
 from api.services import services
 
@@ -51,155 +45,101 @@ def _safe_next(target: str | None) -> str:
     return url_for("console.home")
 
 
-def blueprint(csrf: CSRFProtect) -> Blueprint:
-    """The console blueprint; every unsafe request is checked for its CSRF token."""
-    blp = Blueprint(
-        "console",
-        __name__,
-        url_prefix="/console",
-        template_folder="templates",
-        static_folder="static",
-        static_url_path="/static",
-    )
-
-    @blp.before_request
-    def _protect() -> None:
-        csrf.protect()  # a POST without the session's token is refused (400)
-
-    @blp.after_request
-    def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-        )
-        if request.endpoint != "console.static":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    @blp.app_template_filter("local_time")
-    def _local_time(value: Any) -> str:
-        return present.local_time(value)
-
-    @blp.app_template_filter("iso_time")
-    def _iso_time(value: Any) -> str:
-        return present.iso_time(value)
-
-    @blp.app_template_filter("pretty_json")
-    def _pretty_json(value: Any) -> str:
-        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-
-    @blp.errorhandler(CSRFError)
-    def _csrf_refused(error: CSRFError) -> Page:
-        return render("error", status=400, title="Form refused", message=(
-            "This form was not sent from a console page you opened (its security token "
-            "is missing or out of date). Go back, reload the page and try again."
-        ))  # fmt: skip
-
-    @blp.errorhandler(Forbidden)
-    def _forbidden(_error: Forbidden) -> Page:
-        role = console_user().role if current_user.is_authenticated else "none"
-        message = f"Your role ({role}) may not open this page."
-        return render("error", status=403, title="Not allowed", message=message)
-
-    @blp.errorhandler(NotFound)
-    def _not_found(error: NotFound) -> Page:
-        message = f"There is no {error.kind} with the id {error.ident[:80]!r}."
-        return render("error", status=404, title="Not found", message=message)
-
-    claims.register(blp, render)
-
-    @blp.route("/login", methods=["GET", "POST"])
-    def login() -> Page:
-        if current_user.is_authenticated and request.method == "GET":
-            return redirect(_safe_next(request.args.get("next")))
-        username = request.form.get("username", "")
-        error = None
-        if request.method == "POST":
-            try:
-                user = log_in(
-                    services().store,
-                    username,
-                    request.form.get("password", ""),
-                    request_id=g.request_id,
-                )
-            except LoginRefused as refused:
-                error = _refusal(refused)
-            else:
-                login_user(ConsoleUser(user))
-                return redirect(_safe_next(request.args.get("next")))
-        no_users = count_users(services().store) == 0
-        status = 200 if error is None else 401
-        return render("login", status=status, error=error, username=username, no_users=no_users)
-
-    @blp.route("/logout", methods=["POST"])
-    @requires("staff", "auditor")
-    def logout() -> Page:
-        log_out(services().store, console_user().info, request_id=g.request_id)
-        logout_user()
-        flash("You are logged out.", "info")
-        return redirect(url_for("console.login"))
-
-    @blp.route("/decisions/<decision_id>")
-    @requires("staff", "auditor")
-    def decision(decision_id: str) -> Page:
-        stored = get_decision(services().store, decision_id)
-        document = stored.to_dict(with_case=True)
-        case = document.pop("case", None)
-        return render("decision", card=card_of(document), case=case, decision_id=decision_id)
-
-    @blp.route("/claims/new", methods=["GET", "POST"])
-    @requires("staff")
-    def new_claim() -> Page:
-        return _new_claim()
-
-    @blp.route("/audit")
-    @requires("auditor")
-    def audit() -> Page:
-        cursor = request.args.get("cursor") or None
-        entries = list_audit(services().store, cursor=cursor, limit=50)
-        return render("audit", report=None, **_audit_context(entries))
-
-    @blp.route("/audit/verify")
-    @requires("auditor")
-    def audit_verify() -> Page:
-        report = verify_audit(services().store)
-        entries = list_audit(services().store, limit=50)
-        return render("audit", "partials/verify_result", report=report, **_audit_context(entries))
-
-    @blp.route("/audit/export")
-    @requires("auditor")
-    def audit_export() -> WerkzeugResponse:
-        kind = "csv" if request.args.get("format") == "csv" else "ndjson"
-        store = services().store
-        first, last = export_bounds(store, None, None)
-        entries = iter_entries(store, first=first, last=last)
-        if kind == "csv":
-            body: Iterator[str] = api_audit._csv_lines(entries)
+@blp.route("/login", methods=["GET", "POST"])
+def login() -> Page:
+    """Log in with a name and a password; a locked account says until when."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request.args.get("next")))
+    username = request.form.get("username", "")
+    error = None
+    if request.method == "POST":
+        try:
+            user = log_in(
+                services().store,
+                username,
+                request.form.get("password", ""),
+                request_id=g.request_id,
+            )
+        except LoginRefused as refused:
+            error = _refusal(refused)
         else:
-            body = (orjson.dumps(e.to_dict()).decode() + "\n" for e in entries)
-        response = WerkzeugResponse(stream_with_context(body), content_type=_EXPORTS[kind])
-        filename = f"audit-{first}-{'head' if last is None else last}.{kind}"
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+            login_user(ConsoleUser(user))
+            return redirect(_safe_next(request.args.get("next")))
+    no_users = count_users(services().store) == 0
+    status = 200 if error is None else 401
+    return render("login", status=status, error=error, username=username, no_users=no_users)
 
-    @blp.route("/rules")
-    @requires("staff", "auditor")
-    def rules() -> Page:
-        catalog = services().adjudicator.catalog
-        versions = [catalog.get(version) for version in catalog.versions]
-        replays = list_replays(services().store, limit=20)
-        return render("rules", versions=versions, active=catalog.active.version, replays=replays)
 
-    return blp
+@blp.route("/logout", methods=["POST"])
+@requires("staff", "auditor")
+def logout() -> Page:
+    """End the session (recorded in the audit log)."""
+    log_out(services().store, console_user().info, request_id=g.request_id)
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("console.login"))
+
+
+@blp.route("/decisions/<decision_id>")
+@requires("staff", "auditor")
+def decision(decision_id: str) -> Page:
+    """A decision's card and the case it decided."""
+    stored = get_decision(services().store, decision_id)
+    document = stored.to_dict(with_case=True)
+    case = document.pop("case", None)
+    return render("decision", card=card_of(document), case=case, decision_id=decision_id)
+
+
+@blp.route("/audit")
+@requires("auditor")
+def audit() -> Page:
+    """The audit log, 50 entries a page, with the newest checkpoints."""
+    cursor = request.args.get("cursor") or None
+    entries = list_audit(services().store, cursor=cursor, limit=50)
+    return render("audit", report=None, **_audit_context(entries))
+
+
+@blp.route("/audit/verify")
+@requires("auditor")
+def audit_verify() -> Page:
+    """Walk the hash chain and show the result above the log."""
+    report = verify_audit(services().store)
+    entries = list_audit(services().store, limit=50)
+    return render("audit", "partials/verify_result", report=report, **_audit_context(entries))
+
+
+@blp.route("/audit/export")
+@requires("auditor")
+def audit_export() -> WerkzeugResponse:
+    """The whole log as a download (NDJSON, or CSV with ``?format=csv``)."""
+    kind = "csv" if request.args.get("format") == "csv" else "ndjson"
+    store = services().store
+    first, last = export_bounds(store, None, None)
+    entries = iter_entries(store, first=first, last=last)
+    if kind == "csv":
+        body: Iterator[str] = api_audit.csv_lines(entries)
+    else:
+        body = (orjson.dumps(e.to_dict()).decode() + "\n" for e in entries)
+    response = WerkzeugResponse(stream_with_context(body), content_type=_EXPORTS[kind])
+    filename = f"audit-{first}-{'head' if last is None else last}.{kind}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blp.route("/rules")
+@requires("staff", "auditor")
+def rules() -> Page:
+    """The loaded ruleset versions, their rules, and the latest replays."""
+    catalog = services().adjudicator.catalog
+    versions = [catalog.get(version) for version in catalog.versions]
+    replays = list_replays(services().store, limit=20)
+    return render("rules", versions=versions, active=catalog.active.version, replays=replays)
 
 
 _EXPORTS = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
-def _audit_context(entries: Any) -> dict[str, Any]:
+def _audit_context(entries: pagination.Page[AuditEntry]) -> dict[str, Any]:
     store = services().store
     return {"entries": entries, "checkpoints": list_checkpoints(store, limit=10),
             "verifier_keys": verifier_keys(store)}  # fmt: skip
@@ -215,8 +155,10 @@ def _refusal(refused: LoginRefused) -> str:
     )
 
 
-def _new_claim() -> Page:
-    """The new-claim form: add rows, upload a case, preview its decision."""
+@blp.route("/claims/new", methods=["GET", "POST"])
+@requires("staff")
+def new_claim() -> Page:
+    """The new-claim form: add rows, upload a case, preview its decision, open the claim."""
     form = request.form
     action = form.get("action", "")
     counts = caseform.row_counts(form, action.removeprefix("add:") or None)
