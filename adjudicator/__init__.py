@@ -13,6 +13,7 @@ from adjudicator.core.errors import (
     AdjudicatorError,
     EngineError,
     InvalidCase,
+    NoOutcome,
     RulesetError,
     UnknownRuleset,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "Decision",
     "EngineError",
     "InvalidCase",
+    "NoOutcome",
     "Ruleset",
     "RulesetError",
     "UnknownRuleset",

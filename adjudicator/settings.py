@@ -194,4 +194,3 @@ class Settings:
     def database_url_shown(self) -> str:
         """``DATABASE_URL`` as given, for error messages (the password hidden by the caller)."""
         return self.environ.get("DATABASE_URL", "")
-

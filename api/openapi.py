@@ -45,6 +45,13 @@ class ProblemSchema(ma.Schema):
         metadata={"description": "dotted field path -> messages"},
     )
     request_id = ma.fields.String(allow_none=True)
+    case_digest = ma.fields.String(
+        metadata={"description": "no-outcome: sha256 of the case's canonical JSON"}
+    )
+    ruleset = ma.fields.String(metadata={"description": "no-outcome: the ruleset version"})
+    stage = ma.fields.String(
+        metadata={"description": "no-outcome: the stage the case waited for (breach, loss)"}
+    )
 
 
 class BodyParser(FlaskParser):

@@ -27,6 +27,9 @@ type                                      status  when
 ``urn:adjudicator:problem:nothing-to-roll-back`` 409 rollback: no earlier version to return to
 ``urn:adjudicator:problem:payload-too-large`` 413 the body is over the limit
 ``urn:adjudicator:problem:invalid-case``    422   the case document breaks the contract
+``urn:adjudicator:problem:no-outcome``      422   a valid case the ruleset version reaches no
+                                                  outcome for (a gap in its rules; ``case_digest``,
+                                                  ``ruleset``, ``stage``): nothing was decided
 ``urn:adjudicator:problem:unknown-ruleset`` 422   ``?ruleset=`` names no loaded version
 ``urn:adjudicator:problem:invalid-request`` 422   bad parameters, override, cursor
 ``urn:adjudicator:problem:rate-limited``    429   the key is over its rate (``Retry-After``)
@@ -51,7 +54,13 @@ from werkzeug.exceptions import HTTPException
 
 from adjudicator.claims.service import ClaimExists, ClaimIdempotencyConflict
 from adjudicator.core.contract import flatten_errors
-from adjudicator.core.errors import AdjudicatorError, EngineError, InvalidCase, UnknownRuleset
+from adjudicator.core.errors import (
+    AdjudicatorError,
+    EngineError,
+    InvalidCase,
+    NoOutcome,
+    UnknownRuleset,
+)
 from adjudicator.core.lifecycle import (
     ActionForbidden,
     CapExhausted,
@@ -195,6 +204,8 @@ def _core_error(error: AdjudicatorError) -> Response:
             None,
             {"Retry-After": "1"},
         )
+    if isinstance(error, NoOutcome):
+        return _no_outcome(error)
     if isinstance(error, EngineError):
         return _engine_fault(error)
     return _internal(error)
@@ -249,6 +260,34 @@ def _engine_fault(error: EngineError) -> Response:
     return problem_response(
         500, "internal", "The service failed; the request id identifies the failure."
     )
+
+
+def _no_outcome(error: NoOutcome) -> Response:
+    """A valid case the ruleset version reached no outcome for (spec v1.2, clarification 22).
+
+    A gap in the version's rules, neither the client's error nor a fault of the
+    service: never a bare 500. The problem names the case's digest, the version
+    and the stage the case waited for, so the caller can route the claim to staff
+    and an analyst can reproduce the gap; it is logged with the same, never the case.
+    """
+    log.error(
+        "no outcome on %s %s (request %s, case %s): ruleset %s@%s, stage %s",
+        request.method,
+        request.path,
+        g.get("request_id"),
+        error.case_digest,
+        error.name,
+        error.version,
+        error.stage,
+        extra={"case_digest": error.case_digest, "stage": error.stage},
+    )
+    detail = (
+        f"Ruleset version {error.version} reached no outcome for this case: no rule of its "
+        f"{error.stage} stage held. This is a gap in the ruleset, not an error in the case; "
+        "nothing was decided or stored."
+    )
+    extra = {"case_digest": error.case_digest, "ruleset": error.version, "stage": error.stage}
+    return problem_response(422, "no-outcome", detail, None, None, extra)
 
 
 def register(app: Flask) -> None:

@@ -8,9 +8,12 @@ claim window, shipments and receipts around the ship-by date (the day before,
 the day itself, the day after: where boundaries are). Every ground, remedy,
 coverage, incoterm, tolerance kind, payment pattern (balance anchor, payment
 to another account, chargebacks), prior refunds and the amount claimed are
-drawn too, so each rule of a stage gets its chance. The documents follow
-``spec/contract.md``; the search still discards the rare one the contract
-refuses (``hypothesis.assume``).
+drawn too, so each rule of a stage gets its chance. Shipments also list a line
+with quantity 0, ship more than the order (a line again in a later, possibly
+late, shipment), and a claim may name more than was ordered: the goods of spec
+v1.2 (clarifications 22 and 24), where a breach can affect no goods at all.
+The documents follow ``spec/contract.md``; the search still discards the rare
+one the contract refuses (``hypothesis.assume``).
 
 Hypothesis shrinks toward the first choice of each draw, so the first choices
 here are the plain ones: the smallest example found reads like a fixture.
@@ -33,6 +36,20 @@ SAMPLE_SIZES = (2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2
 AQLS = ("2.5", "0.65", "1.0", "1.5", "4.0", "6.5")
 COVERED_GROUNDS = CLAIM_GROUNDS[:5]
 INSPECTORS = ("SGS", "Bureau Veritas", "TÜV Rheinland", "Local Lab")
+SELLER_RISK = ("DAP", "DPU", "DDP")
+NOT_RECEIVED_SHAPES = (
+    ("seller", "last_lost"),
+    ("any", "last_lost"),
+    ("seller", "lost_listing_nothing"),
+    ("seller", "none_lost"),
+    ("seller", "all_lost"),
+    ("seller", "all_lost_listing_nothing"),
+)
+"""``not_received`` claims: who bore the transit risk (``seller``: DAP, DPU, DDP, so
+RECV-02 establishes a breach and the case goes on to the loss stage; ``any``
+incoterm), and which shipments were lost in transit; ``..._listing_nothing``:
+the lost shipments list their lines with quantity 0, a breach of no goods
+(spec v1.2, clarification 22)."""
 
 Doc = dict[str, Any]
 
@@ -70,6 +87,11 @@ def valid_cases(draw: st.DrawFn) -> Doc:
     coverage = draw(st.sampled_from(COVERAGES))
     if coverage == "pre_shipment" and ground not in ("non_shipment", "late_shipment", "quality"):
         coverage = draw(st.sampled_from(COVERAGES[:2] if not rarely() else COVERAGES))
+    risk, transit = (
+        draw(st.sampled_from(NOT_RECEIVED_SHAPES))
+        if ground == "not_received"
+        else ("any", "none_lost")
+    )
     lines: list[Doc] = []
     for index in range(draw(st.integers(1, 2))):
         tolerance = draw(
@@ -97,6 +119,7 @@ def valid_cases(draw: st.DrawFn) -> Doc:
         fraction = Decimal(draw(st.sampled_from(fractions)))
         return str((value * fraction).quantize(Decimal(1).scaleb(-exp)))
 
+    incoterm = draw(st.sampled_from(SELLER_RISK if risk == "seller" else INCOTERMS))
     order: Doc = {
         "order_id": "PO-G",
         "currency": currency,
@@ -107,7 +130,7 @@ def valid_cases(draw: st.DrawFn) -> Doc:
         "sample_order": rarely(),
         "buyer_confirmed_at": None if rarely() else "2024-03-01T09:00:00Z",
         "supplier_confirmed_at": "2024-03-01T10:00:00Z",
-        "incoterm": draw(st.sampled_from(INCOTERMS)),
+        "incoterm": incoterm,
         "partial_shipments_allowed": draw(st.booleans()),
         "lines": lines,
         "amendments": [],
@@ -182,8 +205,8 @@ def valid_cases(draw: st.DrawFn) -> Doc:
                 left = remaining[line["line_id"]]
                 if part < parts - 1:
                     shipped = left // 2
-                else:
-                    shipped = max(0, left - draw(st.sampled_from([0, 1, left])))
+                else:  # what is left, one short, none (a line of quantity 0), or more
+                    shipped = max(0, left + draw(st.sampled_from([0, -1, -left, 1, left])))
                 remaining[line["line_id"]] -= shipped
                 item: Doc = {"line_id": line["line_id"], "quantity": shipped}
                 if ground == "quantity_shortage" and shipped:
@@ -192,11 +215,16 @@ def valid_cases(draw: st.DrawFn) -> Doc:
                     )
                 items.append(item)
             day = shipped_on - timedelta(days=5 * (parts - 1 - part) * draw(st.integers(0, 1)))
+            lost = transit.startswith("all_lost") or (
+                part == parts - 1 and transit in ("last_lost", "lost_listing_nothing")
+            )
+            if lost and transit.endswith("listing_nothing"):
+                items = [{"line_id": item["line_id"], "quantity": 0} for item in items]
             shipment: Doc = {
                 "shipment_id": f"S{part + 1}",
                 "lines": items,
                 "transport_document": {"kind": "bill_of_lading", "on_board_on": day.isoformat()},
-                "transit_loss": ground == "not_received" and draw(st.booleans()),
+                "transit_loss": lost,
             }
             if draw(st.integers(0, 3)) > 0:
                 received_on = day + timedelta(days=draw(st.integers(5, 20)))
@@ -244,7 +272,8 @@ def valid_cases(draw: st.DrawFn) -> Doc:
         "filed_at": _at(filed, 12),
     }
     if rarely():
-        claim["affected_lines"] = [{"line_id": "L1", "quantity": lines[0]["quantity"]}]
+        named = lines[0]["quantity"] + draw(st.sampled_from([0, 1]))  # or more than ordered
+        claim["affected_lines"] = [{"line_id": "L1", "quantity": named}]
     if draw(st.booleans()):
         claim["amount_claimed"] = money(0, 40_000) if rarely() else near_value("0.4", "0.8", "0.2")
     prior = []

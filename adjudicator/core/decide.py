@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from adjudicator.core import money
-from adjudicator.core.canonical import canonical_json, sha256_hex
+from adjudicator.core.canonical import canonical_json, case_digest, sha256_hex
 from adjudicator.core.context import Context
 from adjudicator.core.contract import load_case
 from adjudicator.core.dates import rfc3339
 from adjudicator.core.decision import UPHELD, Deadlines, Decision, Money, RulesetRef
 from adjudicator.core.engine import RulesEngine
-from adjudicator.core.errors import EngineError, InvalidCase
+from adjudicator.core.errors import InvalidCase, NoOutcome
 from adjudicator.core.facts import normalise
 from adjudicator.core.loader import load_catalog as _load_catalog
-from adjudicator.core.rules.model import Catalog, Ruleset
+from adjudicator.core.rules.model import Catalog, Ruleset, waiting_stage
 
 _DECISION_NAMESPACE = uuid.UUID("6f0c2a8e-3b1d-4c55-9a57-0d7c1f3e9b21")
 
@@ -72,9 +72,13 @@ class Adjudicator:
         if decision_id is None:
             seed = f"{_digest(case)}|{chosen.digest}"
             decision_id = str(uuid.uuid5(_DECISION_NAMESPACE, seed))
-        return build_decision(
-            ctx, state, chosen, case_id, decision_id, decided_at or loaded["as_of"]
-        )
+        try:
+            return build_decision(
+                ctx, state, chosen, case_id, decision_id, decided_at or loaded["as_of"]
+            )
+        except NoOutcome as exc:
+            exc.case_digest = case_digest(case)  # names the case; the case itself is not kept
+            raise
 
 
 def build_decision(
@@ -91,10 +95,10 @@ def build_decision(
         outcome = "not_eligible"
     elif state["outcome"] != "none":
         outcome = str(state["outcome"])
-    else:
-        raise EngineError(
-            f"ruleset {ruleset.engine_name} reached no outcome (finding {state['finding']!r})"
-        )
+    else:  # clarification 22: a gap of the ruleset, never a decision
+        finding = str(state["finding"])
+        stage = waiting_stage(state) or "unknown"
+        raise NoOutcome(ruleset.name, ruleset.version, stage, finding)
     upheld = outcome in UPHELD
 
     def fmt(minor: int) -> str:

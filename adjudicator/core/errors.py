@@ -8,6 +8,7 @@ can catch the whole family in one place::
     ├── UnknownRuleset     no loaded ruleset version has that name
     ├── RulesetError       a ruleset folder is malformed (bad rule, unknown field, missing id)
     └── EngineError        the rules engine failed while deciding (a fault, not a client error)
+        └── NoOutcome      a valid case reached no outcome: a gap in the ruleset version
 
 "Not eligible" and "denied" are decisions, not errors. Exceptions from
 durable-rules are wrapped into :class:`EngineError` at the adapter boundary.
@@ -66,3 +67,26 @@ class EngineError(AdjudicatorError):
 
 class SettingsError(ValueError):
     """An environment variable holds a value the service cannot use."""
+
+
+class NoOutcome(EngineError):
+    """A valid case reached no outcome: no rule of the stage it waited for held.
+
+    Spec v1.2, clarification 22: every valid case reaches an outcome, so this
+    is a defect of the ruleset version (a gap ``adjudicator rules check`` can
+    find), not of the engine nor of the case. ``stage`` names the stage the case
+    waited for (``breach``, ``loss``), ``version`` the ruleset version;
+    :meth:`Adjudicator.decide <adjudicator.core.decide.Adjudicator.decide>` sets
+    ``case_digest``. The API answers it with a problem naming both, never a
+    bare 500.
+    """
+
+    def __init__(self, name: str, version: str, stage: str, finding: str) -> None:
+        self.name = name
+        self.version = version
+        self.stage = stage
+        self.finding = finding
+        super().__init__(
+            f"ruleset {name}@{version} reached no outcome: the case waited for its "
+            f"{stage} stage (finding {finding!r}) and no rule of that stage held"
+        )

@@ -66,6 +66,7 @@ OPERATIONS = [
     ("GET", "/v1/claims"),
     ("GET", "/v1/claims/{claim_ref}"),
     ("GET", "/v1/claims/{claim_ref}/events"),
+    ("GET", "/v1/orders/{order_id}/ledger"),
     *(("POST", f"/v1/claims/{{claim_ref}}/{action}") for action in API_ACTIONS),
     ("POST", "/v1/replays"),
     ("GET", "/v1/replays/{replay_id}"),

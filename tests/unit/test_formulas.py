@@ -13,7 +13,7 @@ import pytest
 from adjudicator import Adjudicator, RulesetError
 from adjudicator.core.loader import DEFAULT_RULES_DIR, load_catalog, load_version
 from adjudicator.core.measures import formula_names
-from adjudicator.core.rules.formulas import FormulaCompiler, round_half_up
+from adjudicator.core.rules.formulas import FormulaCompiler, at_most, round_half_up
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS: dict[str, Any] = {"receipt_window_days": 30, "post_delivery_window": "earlier"}
@@ -43,6 +43,8 @@ def _compile(text: str, expected: str | None = None, facts: tuple[str, ...] = ("
         ("ground == 3", None, "cannot compare"),
         ("payment.amount", None, "unknown name 'payment.amount'"),
         ("cap ** 2", None, "unsupported operator"),
+        ("at_most(lost, 3)", None, "at_most\\(goods, limit\\)"),
+        ("at_most(lost)", None, "at_most\\(goods, limit\\)"),
     ],
 )
 def test_a_formula_that_does_not_type_check_is_refused(
@@ -65,6 +67,16 @@ def test_a_guarded_division_and_the_kinds_it_gives() -> None:
     assert _compile("covered + payment.amount", facts=("payment",)).kind == "money"
     assert _compile("cap / 2").kind == "amount"
     assert _compile("0.5 * 3").kind == "number"
+
+
+def test_at_most_counts_goods_per_line_up_to_a_limit() -> None:
+    """Clarification 24: ``at_most(lost, ordered)``; a line the limit lacks counts 0."""
+    assert at_most({"L1": 12000, "L2": 3, "L9": 5}, {"L1": 10000, "L2": 5}) == {
+        "L1": 10000,
+        "L2": 3,
+    }
+    assert at_most({"L1": 0}, {"L1": 10}) == {}
+    assert _compile("units(within_claim(at_most(lost, ordered)))").kind == "int"
 
 
 def test_a_parameter_choice_is_folded_at_load() -> None:

@@ -25,8 +25,8 @@ Kinds (a formula's type):
 
 Operators: ``+ - * /``, comparisons, ``and or not``, ``x if c else y``;
 functions ``min``, ``max``, ``round_half_up``, ``ceil`` (of an amount: the
-next whole minor unit), ``value``, ``units``, ``within_claim``, ``hours``,
-``add_business_days``. ``money + int`` or ``day + money`` is an
+next whole minor unit), ``value``, ``units``, ``within_claim``, ``at_most``,
+``hours``, ``add_business_days``. ``money + int`` or ``day + money`` is an
 error; a division needs a divisor that cannot be zero: a non-zero literal, or
 the same expression guarded by the enclosing conditional
 (``found / sample_size if sample_size > 0 else 0``).
@@ -91,6 +91,17 @@ def round_half_up(value: Any) -> int:
     if isinstance(value, int):
         return value
     return int(Decimal(value).quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def at_most(goods: Mapping[str, int], limit: Mapping[str, int]) -> dict[str, int]:
+    """Per line, ``goods`` counted at most up to ``limit`` (a line ``limit`` lacks counts 0).
+
+    Spec v1.2, clarification 24: ``at_most(lost, ordered)`` counts the goods a
+    breach affects only up to the ordered quantity, so goods shipped above the
+    order add no loss.
+    """
+    counted = {line: min(quantity, limit.get(line, 0)) for line, quantity in goods.items()}
+    return {line: quantity for line, quantity in counted.items() if quantity > 0}
 
 
 class FormulaCompiler:
@@ -306,6 +317,11 @@ class FormulaCompiler:
                 raise self._error(f"within_claim takes goods by line: {text!r}")
             inner = runs[0]
             return _Typed("quantities", lambda c, x: c.within_claim(inner(c, x)))
+        if name == "at_most":
+            if len(args) != 2 or kinds != ["quantities", "quantities"]:
+                raise self._error(f"write at_most(goods, limit) with goods by line: {text!r}")
+            goods, limit = runs
+            return _Typed("quantities", lambda c, x: at_most(goods(c, x), limit(c, x)))
         if name in ("value", "units"):
             if len(args) != 1 or kinds[0] != "quantities":
                 raise self._error(f"{name} takes goods by line (affected, ordered, ...): {text!r}")

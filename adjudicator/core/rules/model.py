@@ -9,6 +9,23 @@ from typing import Any
 from adjudicator.core.errors import RulesetError, UnknownRuleset
 from adjudicator.core.rules.formulas import Formula
 
+WAITING: Mapping[str, tuple[str, str]] = {
+    "breach": ("finding", "none"),
+    "loss": ("finding", "breach"),
+    "refund": ("finding", "priced"),
+}
+"""The session state in which an eligible case waits for a single-winner stage's
+rule: stage -> (state field, value). The hit-policy search reads it to find
+gaps; a decision that ends in one of these states names the stage it waited for."""
+
+
+def waiting_stage(state: Mapping[str, Any]) -> str | None:
+    """The stage a case whose session ended in ``state`` was waiting for, if any."""
+    for stage, (key, value) in WAITING.items():
+        if state.get(key) == value:
+            return stage
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
