@@ -27,7 +27,7 @@ SQLite files are created with mode 0600 (its ``-wal`` and ``-shm`` files take
 the database file's mode) and run with ``synchronous=FULL`` in WAL mode: each
 commit is fsynced before it returns, so a decision the API acknowledged
 survives a power cut (``NORMAL`` may lose the last commits; the measured cost
-is in ``docs/operations.md``).
+is in ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
