@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test install dev bench bench-instructions bench-http bench-sync bench-replay bench-console bench-webhooks lint typecheck regress docs clean chromium
+.PHONY: run test install dev bench bench-instructions bench-http bench-sync bench-replay bench-console bench-webhooks lint typecheck regress docs clean chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ typecheck: $(DEVSTAMP)
 
 test: $(DEVSTAMP) chromium lint typecheck
 	$(BIN)/pytest -n 2 -q
+
+# docs/screenshots/*.png from the browser tests (make test writes them to a temporary folder)
+screenshots: $(DEVSTAMP) chromium
+	ADJUDICATOR_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.core

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from browserkit import (
     LiveServer,
+    Screenshots,
     api,
     assert_accessible,
     escalated_claim,
     log_in,
     log_out,
-    screenshot,
     system_key,
     tab_to,
 )
@@ -46,7 +46,9 @@ def _summary(page: Page, term: str) -> str:
     return page.locator(f"dl.figures div:has(dt:text-is('{term}')) dd").inner_text()
 
 
-def test_journey_1_request_evidence_and_it_comes_back(page: Page, server: LiveServer) -> None:
+def test_journey_1_request_evidence_and_it_comes_back(
+    page: Page, server: LiveServer, screenshot: Screenshots
+) -> None:
     ref, key = escalated_claim(server, make_case(order_id="PO-J1"))
     log_in(page, server, "sam")
     expect(page.get_by_role("link", name="Needs staff")).to_have_attribute("aria-current", "page")
@@ -118,7 +120,7 @@ def test_journey_3_the_timer_escalates_and_a_missed_clock_is_red(
     assert_accessible(page, "the auto-escalated claim")
 
 
-def test_journey_2_four_eyes(page: Page, server: LiveServer) -> None:
+def test_journey_2_four_eyes(page: Page, server: LiveServer, screenshot: Screenshots) -> None:
     escalated_claim(server, make_case(order_id="PO-J2"))
     log_in(page, server, "sam")
     page.get_by_role("row").filter(has_text="PO-J2").get_by_role("link").click()

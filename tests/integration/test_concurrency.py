@@ -1,10 +1,15 @@
-"""Several processes writing at once keep one unbroken audit chain."""
+"""Several processes writing at once keep one unbroken audit chain.
+
+Four processes start together and store 50 decisions each, so the chain changes
+hands about a hundred times; more decisions would add time (most of it goes to
+starting the processes), not a kind of contention these do not already meet."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -16,13 +21,11 @@ from adjudicator.decisions.models import DecisionRow
 from adjudicator.verification import verify_audit
 
 HERE = Path(__file__).resolve().parent
-PROCESSES, EACH = 4, 200
+PROCESSES, EACH = 4, 50
 
 
 @pytest.mark.slow
-def test_four_processes_times_two_hundred_decisions_make_one_chain(
-    store: Store, database_url: str
-) -> None:
+def test_four_processes_writing_at_once_make_one_chain(store: Store, database_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "support"), str(HERE)])}
     writers = [
         subprocess.Popen(
@@ -45,5 +48,6 @@ def test_four_processes_times_two_hundred_decisions_make_one_chain(
     with store.db.read() as session:
         stored = session.execute(select(func.count()).select_from(DecisionRow)).scalar_one()
     assert stored == PROCESSES * EACH
-    actors = {e.actor_name for e in list_audit(store, limit=200).items}
-    assert len(actors) > 1  # the writers really interleaved
+    names = [e.actor_name for e in list_audit(store, limit=PROCESSES * EACH).items]
+    turns = sum(a != b for a, b in pairwise(names))
+    assert turns > PROCESSES - 1, turns  # interleaved, not one writer after another
