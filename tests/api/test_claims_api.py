@@ -241,3 +241,55 @@ def test_claims_listed_by_currency_and_recommendation(
     spec = http.get("/v1/openapi.json").get_json()
     documented = {p["name"] for p in spec["paths"]["/v1/claims"]["get"]["parameters"]}
     assert {"currency", "recommendation"} <= documented
+
+
+def test_the_order_cap_is_a_409_naming_what_remains(
+    http: FlaskClient, keys: dict[str, str]
+) -> None:
+    """Two claims on one order (cap 20,000.00): the second grant gets what the first left."""
+    refs = [file_claim(http, keys, order_id="PO-CAP")["claim_ref"] for _ in range(2)]
+    for ref in refs:  # both offered before either was accepted
+        offer = {"as": "supplier", "kind": "refund", "refund": {"amount": "15000.00"}}
+        assert post(http, keys["system"], f"/v1/claims/{ref}/respond", offer).status_code == 200
+    first = post(http, keys["system"], f"/v1/claims/{refs[0]}/accept", {"as": "buyer"})
+    assert first.status_code == 200 and first.get_json()["status"] == "pending"
+    second = post(http, keys["system"], f"/v1/claims/{refs[1]}/accept", {"as": "buyer"})
+    problem = second.get_json()
+    assert second.status_code == 409 and second.mimetype == "application/problem+json"
+    assert problem["type"] == "urn:adjudicator:problem:cap-exhausted"
+    assert problem["remaining"] == {"amount": "5000.00", "currency": "USD"}
+    assert problem["order_id"] == "PO-CAP"
+    still = http.get(f"/v1/claims/{refs[1]}", headers=auth(keys["system"])).get_json()
+    assert still["status"] == "awaiting_buyer"  # nothing stored
+    ledger = http.get("/v1/orders/PO-CAP/ledger", headers=auth(keys["system"])).get_json()
+    assert (ledger["cap"], ledger["held"], ledger["remaining"]) == (
+        "20000.00",
+        "15000.00",
+        "5000.00",
+    )
+    assert [(e["claim_ref"], e["kind"], e["amount"]) for e in ledger["entries"]] == [
+        (refs[0], "hold", "15000.00")
+    ]
+    other = http.get("/v1/orders/PO-CAP/ledger", headers=auth(keys["system2"]))
+    assert other.status_code == 404  # a system sees only the orders it filed claims on
+
+
+def test_approving_a_replaced_proposal_is_a_409_stale(
+    http: FlaskClient, keys: dict[str, str], clock: MovableClock
+) -> None:
+    """Ana proposes a 5.00 settlement, then replaces it with 20,000.00: Bo's approval of
+    the first grants nothing."""
+    ref = file_claim(http, keys)["claim_ref"]
+    clock.move(timedelta(hours=73))
+    post(http, keys["system"], f"/v1/claims/{ref}/escalate", {"as": "buyer"})
+    small = {"refund": {"amount": "5.00"}, "terms": "signed by both"}
+    first = post(http, keys["staff"], f"/v1/claims/{ref}/settle", small).get_json()
+    large = {"refund": {"amount": "20000.00"}, "terms": "signed again"}
+    newer = post(http, keys["staff"], f"/v1/claims/{ref}/settle", large).get_json()
+    reviewed = {"proposal_id": first["proposal"]["proposal_id"]}
+    stale = post(http, keys["staff2"], f"/v1/claims/{ref}/approve", reviewed)
+    problem = stale.get_json()
+    assert stale.status_code == 409 and problem["type"] == "urn:adjudicator:problem:stale"
+    assert problem["proposal_id"] == newer["proposal"]["proposal_id"]
+    still = http.get(f"/v1/claims/{ref}", headers=auth(keys["staff2"])).get_json()
+    assert still["status"] == "pending_approval" and still["refund"] is None
