@@ -7,19 +7,15 @@ edited or deleted, and a request set back to pending, is named.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from governkit import CANDIDATE, make_rules_root, seed
+from governkit import ALICE, BOB, CANDIDATE, EXTRA, Clock, governed_adjudicator, seed
 from servicekit import open_test_store, reset
 from sqlalchemy import delete, insert, select, update
 
-from adjudicator import Adjudicator, load_catalog
+from adjudicator import Adjudicator
 from adjudicator.audit.log import list_audit
-from adjudicator.db.actor import Actor
 from adjudicator.db.store import Store
 from adjudicator.governance.activation import approve_activation, request_activation, rollback
 from adjudicator.governance.active import active_version
@@ -28,28 +24,10 @@ from adjudicator.governance.replay_job import run_replay
 from adjudicator.governance.replays import ReplaySpec, create_replay
 from adjudicator.verification import verify_audit
 
-ALICE = Actor(key_id="k_alice", name="alice", role="admin")
-BOB = Actor(key_id="k_bob", name="bob", role="admin")
-EXTRA = "extra"
-
-
-class Clock:
-    """One microsecond per reading, from a fixed start (times stay ordered)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 1, tzinfo=UTC)
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(microseconds=1)
-            return self.now
-
 
 @pytest.fixture(scope="module")
 def governed(tmp_path_factory: pytest.TempPathFactory) -> Adjudicator:
-    root: Path = make_rules_root(tmp_path_factory.mktemp("rules"), extra=EXTRA)
-    return Adjudicator(load_catalog(root))
+    return governed_adjudicator(tmp_path_factory.mktemp("rules"))
 
 
 @pytest.fixture

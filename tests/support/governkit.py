@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +86,26 @@ def seed(store: Store, adjudicator: Adjudicator, names: tuple[str, ...] | None =
         stored, _ = create_decision(store, adjudicator, fixture_case(name), actor=SEEDER)
         ids.append(stored.decision_id)
     return ids
+
+
+ALICE = Actor(key_id="k_alice", name="alice", role="admin")
+BOB = Actor(key_id="k_bob", name="bob", role="admin")
+EXTRA = "extra"  # the candidate version governed_adjudicator's rules root adds
+
+
+class Clock:
+    """A clock the test moves by hand (one microsecond per reading, so times stay ordered)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            self.now += timedelta(microseconds=1)
+            return self.now
+
+
+def governed_adjudicator(rules: Path) -> Adjudicator:
+    """An adjudicator over a rules root in ``rules`` holding the candidate version EXTRA."""
+    return Adjudicator(load_catalog(make_rules_root(rules, extra=EXTRA)))
